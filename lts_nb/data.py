@@ -255,7 +255,7 @@ def _load_path(p: Path, tasks, strict_uid):
 def load_blimp(src=BLIMP_URL, tasks=None, n_per_task: int | None = None, strict_uid=True) -> TaskSet:
     "Load BLiMP tasks (`tasks`: list, comma-separated string, or None/'all') from a directory, zip, jsonl or URL."
     s = str(src)
-    if s.startswith(('http://', 'https://')): data = _from_url(s, tasks, strict_uid)
+    if s.startswith(('http://', 'https://', 'file://')): data = _from_url(s, tasks, strict_uid)
     else:
         p = Path(s).expanduser()
         if not p.exists(): raise DataError(f"no such BLiMP source: {p}")
