@@ -25,6 +25,12 @@ BLIMP = ROOT.parent.parent/'shared'/'data'/'blimp'
 RES, RUNS = ROOT/'results', ROOT/'runs'
 N_TRAIN, N_TEST, N_OTHER, N_PPL, DATA_SEED = 500, 200, 60, 150, 0
 EXTRA_OFF = ['determiner_noun_agreement_2', 'anaphor_number_agreement']
+AGNEWS, N_NEWS = ROOT.parent.parent/'shared'/'data'/'textcls'/'agnews'/'test.csv', 80
+
+def news_texts(n=N_NEWS, seed=0):
+    "Natural text for a second perplexity measure: `n` AG News descriptions (seeded sample, whitespace normalised)."
+    df = pd.read_csv(AGNEWS).sample(n=n, random_state=seed)
+    return [' '.join(str(t).replace('\\', ' ').split()) for t in df['Description']]
 
 def load(path, default):
     return json.loads(Path(path).read_text()) if Path(path).exists() else default
@@ -69,9 +75,10 @@ def sweep(lm, ts, tasks, seeds, steps, cfg_kw, variants=None, name='ftgd_sweep',
     ppl_tasks = [u for u in ts if u not in tasks]
     ppl = [s for row in zip(*[[p.good for p in te[u]] for u in ppl_tasks]) for s in row][:N_PPL]
     full = TaskSet({u: te[u] if u in tasks else te[u][:N_OTHER] for u in evals})
+    ppl_sets = {'agnews': news_texts()}
     if 'before' not in rec:
         t0 = time.time()
-        rec['before'] = evaluate(lm, TaskSet({u: full[u] for u in evals}), ppl, progress=False)
+        rec['before'] = evaluate(lm, TaskSet({u: full[u] for u in evals}), ppl, progress=False, ppl_sets=ppl_sets)
         rec['before_s'] = time.time() - t0
         save_json(rec, out)
         print(f"before: {time.time()-t0:.0f} s, ppl {rec['before']['ppl']:.2f}", flush=True)
@@ -83,16 +90,17 @@ def sweep(lm, ts, tasks, seeds, steps, cfg_kw, variants=None, name='ftgd_sweep',
                 if key in rec['runs']: continue
                 test = TaskSet({task: full[task][:N_TEST], **{u: full[u][:N_OTHER] for u in evals if u != task}})
                 before = {'acc': {u: rec['before']['acc'][u] for u in test}, 'margin': {u: rec['before']['margin'][u] for u in test},
-                          'ppl': rec['before']['ppl']}
+                          'ppl': rec['before']['ppl'], 'ppl_sets': rec['before']['ppl_sets']}
                 cfg = FTGDConfig(**{'steps': steps, 'seed': seed, **cfg_kw, **over})
                 t0 = time.time()
                 m = run_ftgd(lm, tr[task], test, task, RUNS/name/key.replace('/', '_').replace('=', '-').replace('%', 'pct'), cfg, ppl,
                              before=before, ckpt_every=5, record_delta=False, restore=True, progress=False,
-                             meta={'data_seed': DATA_SEED, 'sweep': name})
+                             meta={'data_seed': DATA_SEED, 'sweep': name}, ppl_sets=ppl_sets)
                 rec['runs'][key] = {k: v for k, v in m.items() if k not in ('run',)}
                 save_json(rec, out)
                 print(f"{key}: acc {m['acc_before']:.3f} -> {m['acc_after']:.3f}, off-target {m['off_target_change']:+.3f}, "
-                      f"ppl {m['ppl_before']:.2f} -> {m['ppl_after']:.2f} ({time.time()-t0:.0f} s)", flush=True)
+                      f"ppl {m['ppl_before']:.2f} -> {m['ppl_after']:.2f}, news ppl {m['ppl_sets_before']['agnews']:.2f} -> "
+                      f"{m['ppl_sets_after']['agnews']:.2f} ({time.time()-t0:.0f} s)", flush=True)
     return rec
 
 if __name__ == '__main__':

@@ -4,20 +4,21 @@
 
 # %% ../nbs/05_ftgd.ipynb 3
 from __future__ import annotations
-import dataclasses, json, math, os, random, re, tempfile, time
-from dataclasses import dataclass, asdict, field
+import json, math, os, random, re, tempfile, time
+from dataclasses import dataclass, asdict
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from fastcore.script import call_parse, Param
+from fastcore.script import call_parse
 from tqdm.auto import tqdm
 
 from .models import LM, load_model, tiny_lm
 from .data import MinimalPair, TaskSet, load_blimp, split, BLIMP_URL
+from .scoring import head_split, score_pairs, task_accuracy, token_logprobs
 
 # %% auto 0
 __all__ = ['OBJECTIVES', 'DEFAULT_PARAMS', 'first_diff', 'pair_ids', 'sequence_logprobs', 'pair_logprobs', 'ftgd_loss',
@@ -46,12 +47,6 @@ def _pad(seqs: Sequence[Sequence[int]], pad_id: int, device) -> tuple[torch.Tens
     for i, s in enumerate(seqs): ids[i, :len(s)] = torch.tensor(s); am[i, :len(s)] = 1
     return ids.to(device), am.to(device)
 
-def _plain_head(model) -> bool:
-    "Is the LM head a plain linear map of the last hidden state (no logit soft-capping or scaling)?"
-    cfg = model.config
-    return (model.get_output_embeddings() is not None and not getattr(cfg, 'final_logit_softcapping', None)
-            and getattr(cfg, 'logit_scale', None) in (None, 1, 1.0))
-
 def sequence_logprobs(lm: LM, seqs: Sequence[Sequence[int]], starts: Sequence[int] | None = None,
                       reduction: str = 'sum') -> torch.Tensor:
     "Log-probability of each token sequence (prefix included as `seqs[i][0]`) from position `starts[i]` on; differentiable."
@@ -64,10 +59,9 @@ def sequence_logprobs(lm: LM, seqs: Sequence[Sequence[int]], starts: Sequence[in
     pos = torch.arange(1, ids.shape[1])                       # position of each predicted token
     keep = ((pos[None] >= starts[:, None]) & (pos[None] < lens[:, None])).to(lm.device)
     tgt = ids[:, 1:][keep]
-    if _plain_head(lm.model):
-        h = lm.model.base_model(input_ids=ids, attention_mask=am).last_hidden_state[:, :-1][keep]
-        logits = lm.model.get_output_embeddings()(h)
-    else: logits = lm.model(input_ids=ids, attention_mask=am).logits[:, :-1][keep]
+    split = head_split(lm.model)   # (body, head) when logits == head(body(x)), checked once per model by lts_nb.scoring
+    if split: logits = split[1](split[0](input_ids=ids, attention_mask=am, use_cache=False).last_hidden_state[:, :-1][keep])
+    else: logits = lm.model(input_ids=ids, attention_mask=am, use_cache=False).logits[:, :-1][keep]
     lp = -F.cross_entropy(logits.float(), tgt, reduction='none')
     row = torch.arange(B, device=lm.device)[:, None].expand_as(keep)[keep]
     total = torch.zeros(B, device=lm.device, dtype=lp.dtype).index_add(0, row, lp)
@@ -225,8 +219,6 @@ def load_delta(path) -> dict[str, torch.Tensor]:
     return load_file(str(path))
 
 # %% ../nbs/05_ftgd.ipynb
-from .scoring import score_pairs, task_accuracy, token_logprobs
-
 def pair_margins(lm: LM, pairs: Sequence[MinimalPair], batch_size: int = 32) -> np.ndarray:
     "Margin log p(good) - log p(bad) of each pair (summed log-probs, no gradients), from `lts_nb.scoring`."
     return score_pairs(lm, list(pairs), batch_size=batch_size, progress=False).margin.to_numpy()
@@ -236,11 +228,13 @@ def perplexity(lm: LM, sentences: Sequence[str], batch_size: int = 32) -> float:
     lps = token_logprobs(lm, list(sentences), batch_size, progress=False)
     return math.exp(-sum(float(a.sum()) for a in lps) / sum(len(a) for a in lps))
 
-def evaluate(lm: LM, test: TaskSet, ppl_sentences: Sequence[str] = (), batch_size: int = 32, progress: bool = False) -> dict:
-    "Accuracy and mean margin per task of `test`, and perplexity on `ppl_sentences` (None without sentences)."
+def evaluate(lm: LM, test: TaskSet, ppl_sentences: Sequence[str] = (), batch_size: int = 32, progress: bool = False,
+             ppl_sets: dict[str, Sequence[str]] | None = None) -> dict:
+    "Accuracy and mean margin per task of `test`, perplexity on `ppl_sentences` (None without), and on each of `ppl_sets`."
     acc = task_accuracy(score_pairs(lm, test, batch_size=batch_size, progress=progress))
     return {'acc': {u: float(acc.accuracy[u]) for u in test}, 'margin': {u: float(acc.margin[u]) for u in test},
-            'ppl': perplexity(lm, ppl_sentences, batch_size) if len(ppl_sentences) else None}
+            'ppl': perplexity(lm, ppl_sentences, batch_size) if len(ppl_sentences) else None,
+            'ppl_sets': {k: perplexity(lm, v, batch_size) for k, v in (ppl_sets or {}).items()}}
 
 # %% ../nbs/05_ftgd.ipynb
 @dataclass
@@ -254,10 +248,10 @@ class FTGDConfig:
     from_first_diff: bool = True    # FTGD: score only the tokens from the first difference on
     topk: float | None = None       # sparsify each step's differential to its top-k % entries (None: dense)
     topk_scope: str = 'global'      # 'global' (over all trained tensors) or 'tensor' (k % of each)
-    optimizer: str = 'adamw'        # 'adamw', 'adam' or 'sgd'
+    optimizer: str = 'adamw'        # 'adamw', 'adam' or 'sgd' (momentum 0.9)
     lr: float = 1e-4
     weight_decay: float = 0.0
-    steps: int = 40
+    steps: int = 20
     batch_size: int = 8             # pairs per step
     params: str | list = DEFAULT_PARAMS  # regex(es) on parameter names: which parameters train
     max_grad_norm: float | None = 1.0
@@ -330,9 +324,10 @@ def _fingerprint(params: dict[str, torch.Tensor]) -> str:
 
 def _save_ckpt(path: Path, state: dict): _atomic(path, lambda tmp: torch.save(state, tmp))
 
-def _run_identity(lm, cfg, target, train_pairs, test, ppl_sentences, meta) -> dict:
+def _run_identity(lm, cfg, target, train_pairs, test, ppl_sentences, meta, ppl_sets=None) -> dict:
     return {'model': lm.name, 'revision': lm.revision, 'task': target, 'config': cfg.to_dict(), 'n_train': len(train_pairs),
-            'n_test': {u: len(v) for u, v in test.items()}, 'n_ppl': len(ppl_sentences), **(meta or {})}
+            'n_test': {u: len(v) for u, v in test.items()}, 'n_ppl': len(ppl_sentences),
+            'n_ppl_sets': {k: len(v) for k, v in (ppl_sets or {}).items()}, **(meta or {})}
 
 def _load_json(path): return json.loads(Path(path).read_text())
 
@@ -342,11 +337,11 @@ def _same(a, b) -> bool: return json.loads(json.dumps(a, default=_json_default))
 def run_ftgd(lm: LM, train_pairs: Sequence[MinimalPair], test: TaskSet, target: str, out, cfg: FTGDConfig | None = None,
              ppl_sentences: Sequence[str] = (), before: dict | None = None, ckpt_every: int = 10, eval_every: int | None = None,
              record_delta: bool = True, mask_pct: float = 1.0, restore: bool = True, callback: Callable | None = None,
-             progress: bool = True, batch_size: int = 32, meta: dict | None = None) -> dict:
+             progress: bool = True, batch_size: int = 32, meta: dict | None = None, ppl_sets: dict | None = None) -> dict:
     "Train `lm` with FTGD (or plain fine-tuning, `cfg.method='lm'`) on `train_pairs`; evaluate on `test`; write the run record to `out`."
     cfg, out = cfg or FTGDConfig(), Path(out)
     if target not in test: raise KeyError(f"target task {target!r} has no held-out pairs in `test`")
-    ident = _run_identity(lm, cfg, target, train_pairs, test, ppl_sentences, meta)
+    ident = _run_identity(lm, cfg, target, train_pairs, test, ppl_sentences, meta, ppl_sets)
     for f in ('metrics.json', 'run.json'):
         if (out/f).exists() and not _same(_load_json(out/f).get('run', _load_json(out/f)), ident):
             raise ValueError(f"{out} holds a different run ({f}); use another directory or delete it")
@@ -360,7 +355,7 @@ def run_ftgd(lm: LM, train_pairs: Sequence[MinimalPair], test: TaskSet, target: 
         if bf['fingerprint'] != fp: raise ValueError(f"{out}: the model passed is not the one this run started from; pass it freshly loaded")
     else:
         t0 = time.perf_counter()
-        bf = dict(before) if before is not None else evaluate(lm, test, ppl_sentences, batch_size, progress)
+        bf = dict(before) if before is not None else evaluate(lm, test, ppl_sentences, batch_size, progress, ppl_sets)
         bf.update(fingerprint=fp, eval_s=time.perf_counter() - t0)
         save_json(bf, out/'before.json')
     torch.manual_seed(cfg.seed)
@@ -393,7 +388,7 @@ def run_ftgd(lm: LM, train_pairs: Sequence[MinimalPair], test: TaskSet, target: 
         train_s += time.perf_counter() - t0
         del opt, st                                   # free the optimizer state (2x the trained parameters) before evaluating
         t0 = time.perf_counter()
-        af = evaluate(lm, test, ppl_sentences, batch_size, progress)
+        af = evaluate(lm, test, ppl_sentences, batch_size, progress, ppl_sets)
         delta = param_delta(init, {n: p.detach() for n, p in sel.items()})
         save_mask(delta_mask(delta, mask_pct), out/'mask.npz')
         if record_delta: save_delta(delta, out/'delta.safetensors')
@@ -402,7 +397,7 @@ def run_ftgd(lm: LM, train_pairs: Sequence[MinimalPair], test: TaskSet, target: 
             task=target, method=cfg.method, steps=cfg.steps, steps_done=len(curve), seed=cfg.seed, model=lm.name,
             acc_before=bf['acc'][target], acc_after=af['acc'][target],
             margin_before=bf['margin'][target], margin_after=af['margin'][target],
-            ppl_before=bf['ppl'], ppl_after=af['ppl'],
+            ppl_before=bf['ppl'], ppl_after=af['ppl'], ppl_sets_before=bf.get('ppl_sets', {}), ppl_sets_after=af['ppl_sets'],
             off_target_before={u: bf['acc'][u] for u in others}, off_target_after={u: af['acc'][u] for u in others},
             off_target_change=float(np.mean([af['acc'][u] - bf['acc'][u] for u in others])) if others else None,
             eval_after={'acc': af['acc'], 'margin': af['margin']},  # eval2 on every task of `test` (task spaces use it)
@@ -452,7 +447,7 @@ def lts_ftgd(
     blimp: str = BLIMP_URL,           # BLiMP directory, zip, jsonl or URL
     task: str = None,                 # UID of the task (paradigm) to train
     method: str = 'ftgd',             # 'ftgd' or 'lm' (plain fine-tuning on the good sentences)
-    steps: int = 40,                  # optimizer steps
+    steps: int = 20,                  # optimizer steps
     out: str = None,                  # run directory; metrics.json is written there
     seed: int = 0,                    # training seed (data order)
     data_seed: int = 0,               # seed of the train/test split

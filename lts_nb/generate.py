@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Iterator
 
 import pandas as pd
 
-from .data import MinimalPair, TaskSet, PHENOMENA, FIELDS, DataError, _task_rng
+from .data import MinimalPair, TaskSet, BLIMP_TAXONOMY, PHENOMENA, FIELDS, DataError, _task_rng
 
 # %% auto 0
 __all__ = ['ALL_KINDS', 'NOUNS', 'NAMES', 'VERBS', 'ADJECTIVES', 'DEMONSTRATIVES', 'NUMBERS', 'MODALS', 'PLACE_PREPS',
@@ -20,10 +20,10 @@ __all__ = ['ALL_KINDS', 'NOUNS', 'NAMES', 'VERBS', 'ADJECTIVES', 'DEMONSTRATIVES
            'ADJUNCT_PREPS', 'NPI_LICENSOR_PAIRS', 'RAISING_CONTROL_VERBS', 'RAISING_CONTROL_ADJECTIVES',
            'EXISTENTIAL_DETERMINERS', 'TASKS', 'SIMPLE_RULES', 'EDITS', 'PERSONS', 'GENDERED', 'ANIMALS', 'ANIMATES',
            'THINGS', 'PLACES', 'NON_PLACES', 'TRANSITIVE', 'INTRANSITIVE', 'STRONG', 'PERSON_VERBS', 'REFLEXIVE_VERBS',
-           'ANIMAL_INTRANSITIVE', 'OBLIG_PERSON_VERBS', 'OBLIG_THING_VERBS', 'TRANS_INTRANS', 'NAME_SUBJECTS',
-           'THE_SUBJECTS', 'SUBJECTS', 'GENDERED_SUBJECTS', 'PLACE_PPS', 'INTRANSITIVE_PRESENT', 'AUXES',
-           'PARTICIPLE_ADJ_VERBS', 'INTRANSITIVE_PPS', 'GAP_VERBS', 'GENERATED_TASKS', 'Noun', 'Verb', 'Adjective',
-           'NP', 'reflexive', 'article', 'Rule', 'Task', 'task', 'simple', 'sentence', 'words', 'edit_kind', 'the',
+           'ANIMAL_INTRANSITIVE', 'OBLIG_PERSON_VERBS', 'OBLIG_THING_VERBS', 'TRANS_INTRANS', 'THE_SUBJECTS',
+           'SUBJECTS', 'GENDERED_SUBJECTS', 'PLACE_PPS', 'INTRANSITIVE_PRESENT', 'AUXES', 'PARTICIPLE_ADJ_VERBS',
+           'INTRANSITIVE_PPS', 'GAP_VERBS', 'GENERATED_TASKS', 'BLIMP_COUNTERPART', 'Noun', 'Verb', 'Adjective', 'NP',
+           'reflexive', 'article', 'Rule', 'Task', 'task', 'simple', 'sentence', 'words', 'edit_kind', 'the',
            'verb_objects', 'adjective_nouns', 'verb_adjective_objects', 'distinct_pairs', 'be_form', 'other_gender',
            'subject_verbs', 'tasks_frame', 'sample_indices', 'select_tasks', 'task_pairs', 'generate_pairs',
            'check_task', 'grammatical_sentences', 'pair_record', 'generate_jsonl']
@@ -130,6 +130,7 @@ thank thanks thanked thanked thanking person y
 greet greets greeted greeted greeting person,animal y
 trust trusts trusted trusted trusting person y
 meet meets met met meeting person y
+hug hugs hugged hugged hugging person,animal y
 mention mentions mentioned mentioned mentioning person,animal,food,text,clothes,object,place y
 describe describes described described describing person,animal,food,text,clothes,object,place y
 help helps helped helped helping person,animal n
@@ -171,6 +172,11 @@ open opens opened opened opening text,object n
 drop drops dropped dropped dropping food,text,clothes,object n
 sleep sleeps slept slept sleeping - n
 arrive arrives arrived arrived arriving - n
+appear appears appeared appeared appearing - n
+disappear disappears disappeared disappeared disappearing - n
+die dies died died dying - n
+cry cries cried cried crying - n
+fall falls fell fallen falling - n
 sneeze sneezes sneezed sneezed sneezing - n
 yawn yawns yawned yawned yawning - n
 laugh laughs laughed laughed laughing - n
@@ -386,11 +392,11 @@ ANIMAL_INTRANSITIVE = tuple(VERBS[b] for b in 'sleep yawn sneeze shiver nap snor
 OBLIG_PERSON_VERBS = tuple(VERBS[b] for b in 'praise admire blame thank greet trust meet'.split())
 OBLIG_THING_VERBS = tuple(VERBS[b] for b in 'fix repair find carry bring lift borrow take grab destroy wear'.split())
 # a bijection between obligatorily transitive and intransitive verbs: each verb is "good" in one task, "bad" in another
-TRANS_INTRANS = tuple(zip((VERBS[b] for b in 'fix repair find carry bring lift borrow take grab destroy wear describe '
-                                              'mention praise blame admire thank'.split()), INTRANSITIVE))
+TRANS_INTRANS = tuple((VERBS[t], VERBS[i]) for t, i in zip(
+    'fix repair carry lift borrow grab destroy wear describe mention praise blame admire thank greet trust hug'.split(),
+    'arrive sleep laugh smile cry fall disappear die appear sneeze cough yawn faint vanish blush sigh frown'.split()))
 
 def the(noun: Noun, plural: bool = False) -> NP: return NP(f'the {noun.form(plural)}', 'pl' if plural else noun.gender, plural)
-NAME_SUBJECTS = NAMES
 THE_SUBJECTS = tuple(the(n, pl) for n in PERSONS for pl in (False, True))
 SUBJECTS = NAMES + THE_SUBJECTS
 GENDERED_SUBJECTS = NAMES + tuple(the(n) for n in GENDERED)
@@ -420,7 +426,7 @@ def be_form(tense: str, plural: bool) -> str:
 def other_gender(g: str) -> str: return {'m': 'f', 'f': 'm'}[g]
 
 # %% ../nbs/02_generate.ipynb
-INTRANSITIVE_PRESENT = tuple(v for v in INTRANSITIVE if v.base not in ('arrive', 'vanish'))
+INTRANSITIVE_PRESENT = tuple(v for v in INTRANSITIVE if v.base not in ('arrive', 'appear', 'disappear', 'die', 'vanish'))
 
 def subject_verbs(nouns: Iterable[Noun], verbs: Iterable[Verb] = INTRANSITIVE_PRESENT) -> tuple[tuple[Noun, Verb], ...]:
     "(noun, intransitive verb) with the verb something that noun can do: animals do not blush."
@@ -707,6 +713,24 @@ def _(dets, tense, noun, pp):
 # %% ../nbs/02_generate.ipynb
 GENERATED_TASKS: dict[str, tuple[str, str, str]] = {u: (t.phenomenon, t.field, t.description) for u, t in TASKS.items()}
 "Generated task uid -> (BLiMP phenomenon, field, short description)."
+
+BLIMP_COUNTERPART: dict[str, str] = {
+    'gen_sva_simple': 'regular_plural_subject_verb_agreement_1', 'gen_sva_attractor': 'distractor_agreement_relational_noun',
+    'gen_sva_irregular': 'irregular_plural_subject_verb_agreement_1', 'gen_det_noun': 'determiner_noun_agreement_1',
+    'gen_det_noun_adj': 'determiner_noun_agreement_with_adjective_1', 'gen_det_noun_irregular': 'determiner_noun_agreement_irregular_1',
+    'gen_anaphor_gender': 'anaphor_gender_agreement', 'gen_anaphor_number': 'anaphor_number_agreement',
+    'gen_irregular_past': 'irregular_past_participle_verbs', 'gen_irregular_participle': 'irregular_past_participle_verbs',
+    'gen_irregular_participle_adj': 'irregular_past_participle_adjectives', 'gen_transitive': 'transitive',
+    'gen_intransitive': 'intransitive', 'gen_passive': 'passive_1', 'gen_wh_island': 'wh_island',
+    'gen_adjunct_island': 'adjunct_island', 'gen_left_branch': 'left_branch_island_simple_question',
+    'gen_wh_vs_that_gap': 'wh_vs_that_with_gap', 'gen_wh_vs_that_no_gap': 'wh_vs_that_no_gap',
+    'gen_ellipsis_adj': 'ellipsis_n_bar_1', 'gen_binding_domain': 'principle_A_domain_1',
+    'gen_binding_c_command': 'principle_A_c_command', 'gen_there_raising_verb': 'existential_there_subject_raising',
+    'gen_there_raising_adj': 'existential_there_subject_raising', 'gen_npi_never': 'npi_present_1',
+    'gen_npi_no_every': 'sentential_negation_npi_licensor_present', 'gen_npi_only': 'only_npi_licensor_present',
+    'gen_npi_any': 'sentential_negation_npi_licensor_present', 'gen_existential_quantifier': 'existential_there_quantifiers_1',
+}
+"Generated task uid -> the BLiMP paradigm closest to it (same phenomenon): for comparisons and transfer experiments."
 
 def tasks_frame() -> pd.DataFrame:
     "One row per generated task: phenomenon, field, edit, capacity (unique pairs it can make), description, an example."

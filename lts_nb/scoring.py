@@ -4,8 +4,8 @@
 
 # %% ../nbs/03_scoring.ipynb 3
 from __future__ import annotations
-import weakref, warnings
-from typing import Iterable, Sequence
+import contextlib, weakref, warnings
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ from .models import LM
 from .data import MinimalPair, TaskSet
 
 # %% auto 0
-__all__ = ['REDUCTIONS', 'MODES', 'tokenize_sentences', 'pad_ids', 'encode_batch', 'head_split', 'target_logprobs',
+__all__ = ['REDUCTIONS', 'MODES', 'tokenize_sentences', 'pad_ids', 'encode_batch', 'head_split', 'target_logprobs', 'eval_mode',
            'token_logprobs', 'reduce_logprobs', 'score_sentences', 'common_prefix_len', 'pack_pairs',
            'can_share_prefix', 'pair_token_logprobs', 'shared_word_prefix', 'context_lengths', 'score_pairs',
            'task_accuracy', 'phenomenon_accuracy']
@@ -97,6 +97,14 @@ def _batch_token_logprobs(lm: LM, ids: list[list[int]], chunk: int = 512) -> lis
     lp = target_logprobs(h, head, rows, pos, input_ids[:, 1:][m], chunk)
     return [a.numpy() for a in lp.split((lengths - 1).tolist())]
 
+@contextlib.contextmanager
+def eval_mode(model):
+    "Put `model` in eval mode (no dropout) for the duration, then restore its training flag."
+    was = model.training
+    model.eval()
+    try: yield model
+    finally: model.train(was)
+
 def _batches(order: list[int], batch_size: int):
     if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     for i in range(0, len(order), batch_size): yield order[i:i+batch_size]
@@ -110,7 +118,7 @@ def token_logprobs(lm: LM, sentences: Sequence[str], batch_size: int = 32, progr
     uniq = [list(k) for k in index]
     order = sorted(range(len(uniq)), key=lambda i: -len(uniq[i]))
     res = [None] * len(uniq)
-    with tqdm(total=len(uniq), desc='scoring', unit='sent', disable=not progress) as bar:
+    with eval_mode(lm.model), tqdm(total=len(uniq), desc='scoring', unit='sent', disable=not progress) as bar:
         for idx in _batches(order, batch_size):
             for i, lp in zip(idx, _batch_token_logprobs(lm, [uniq[i] for i in idx])): res[i] = lp
             bar.update(len(idx))
@@ -221,7 +229,7 @@ def pair_token_logprobs(lm: LM, pairs, batch_size: int = 32, share_prefix: bool 
     gids, bids = ids[0::2], ids[1::2]
     order = sorted(range(len(pairs)), key=lambda i: -(len(gids[i]) + len(bids[i]) - common_prefix_len(gids[i], bids[i])))
     res = [None] * len(pairs)
-    with tqdm(total=len(pairs), desc='scoring', unit='pair', disable=not progress) as bar:
+    with eval_mode(lm.model), tqdm(total=len(pairs), desc='scoring', unit='pair', disable=not progress) as bar:
         for idx in _batches(order, batch_size):
             for i, r in zip(idx, _batch_pair_logprobs(lm, [gids[i] for i in idx], [bids[i] for i in idx])): res[i] = r
             bar.update(len(idx))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_views.ipynb 3
 from __future__ import annotations
-import functools, html, json, os, sys, time
+import functools, html, json, os, sys, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -262,7 +262,9 @@ def compare_spaces(a: TaskSpace, name_a: str, b: TaskSpace, name_b: str, order='
     from scipy import stats
     va, vb = offdiag(sa[name_a]), offdiag(sb[name_b])
     ok = ~(np.isnan(va) | np.isnan(vb))
-    rho = float(stats.spearmanr(va[ok], vb[ok]).statistic)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', stats.ConstantInputWarning)
+        rho = float(stats.spearmanr(va[ok], vb[ok]).statistic)
     n = len(common)
     pairs = pd.DataFrame({'tuned': np.repeat(common, n), 'evaluated': np.tile(common, n)})[~np.eye(n, dtype=bool).ravel()]
     sc = pd.DataFrame({'a': va, 'b': vb, 'tuned': pairs.tuned.to_numpy(), 'evaluated': pairs.evaluated.to_numpy()})
@@ -754,7 +756,9 @@ def space_correlations(space: TaskSpace) -> pd.DataFrame:
     v = {k: offdiag(space[k]) for k in names}
     def rho(a, b):
         ok = ~(np.isnan(v[a]) | np.isnan(v[b]))
-        return float(stats.spearmanr(v[a][ok], v[b][ok]).statistic) if ok.sum() > 2 else float('nan')
+        with warnings.catch_warnings():              # a constant space (e.g. an untrained model's transfer) gives NaN
+            warnings.simplefilter('ignore', stats.ConstantInputWarning)
+            return float(stats.spearmanr(v[a][ok], v[b][ok]).statistic) if ok.sum() > 2 else float('nan')
     return pd.DataFrame([[rho(a, b) for b in names] for a in names], index=names, columns=names)
 
 # %% ../nbs/11_views.ipynb

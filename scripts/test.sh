@@ -10,11 +10,11 @@ export HF_HUB_DISABLE_TELEMETRY=1 TOKENIZERS_PARALLELISM=false
 fail=0
 
 echo "== notebooks and library in sync, notebooks clean"
-snap() { git status --porcelain -- nbs lts_nb; git diff -- nbs lts_nb | md5sum; }
+snap() { git status --porcelain -- nbs lts_nb README.md; git diff -- nbs lts_nb README.md | md5sum; }
 before=$(snap)
-nbdev_export && nbdev_clean
+nbdev_export && nbdev_clean && python scripts/make_readme.py >/dev/null
 if [ "$before" != "$(snap)" ]; then
-  echo "FAIL: nbdev_export/nbdev_clean changed files: run them and commit"; git status --short -- nbs lts_nb; fail=1
+  echo "FAIL: nbdev_export/nbdev_clean/make_readme changed files: run them and commit"; git status --short -- nbs lts_nb README.md; fail=1
 fi
 
 echo "== notebook tests"
