@@ -21,12 +21,12 @@ __all__ = ['ALL_KINDS', 'NOUNS', 'NAMES', 'VERBS', 'ADJECTIVES', 'DEMONSTRATIVES
            'EXISTENTIAL_DETERMINERS', 'TASKS', 'SIMPLE_RULES', 'EDITS', 'PERSONS', 'GENDERED', 'ANIMALS', 'ANIMATES',
            'THINGS', 'PLACES', 'NON_PLACES', 'TRANSITIVE', 'INTRANSITIVE', 'STRONG', 'PERSON_VERBS', 'REFLEXIVE_VERBS',
            'ANIMAL_INTRANSITIVE', 'OBLIG_PERSON_VERBS', 'OBLIG_THING_VERBS', 'TRANS_INTRANS', 'THE_SUBJECTS',
-           'SUBJECTS', 'GENDERED_SUBJECTS', 'PLACE_PPS', 'INTRANSITIVE_PRESENT', 'AUXES', 'PARTICIPLE_ADJ_VERBS',
-           'INTRANSITIVE_PPS', 'GAP_VERBS', 'GENERATED_TASKS', 'BLIMP_COUNTERPART', 'Noun', 'Verb', 'Adjective', 'NP',
-           'reflexive', 'article', 'Rule', 'Task', 'task', 'simple', 'sentence', 'words', 'edit_kind', 'the',
-           'verb_objects', 'adjective_nouns', 'verb_adjective_objects', 'distinct_pairs', 'be_form', 'other_gender',
-           'subject_verbs', 'tasks_frame', 'sample_indices', 'select_tasks', 'task_pairs', 'generate_pairs',
-           'check_task', 'grammatical_sentences', 'pair_record', 'generate_jsonl']
+           'SUBJECTS', 'GENDERED_SUBJECTS', 'PLACE_PPS', 'INTRANSITIVE_PRESENT', 'AGREEING_AUXES', 'AUXES',
+           'PARTICIPLE_ADJ_VERBS', 'INTRANSITIVE_PPS', 'GAP_VERBS', 'GENERATED_TASKS', 'BLIMP_COUNTERPART', 'Noun',
+           'Verb', 'Adjective', 'NP', 'reflexive', 'article', 'Rule', 'Task', 'task', 'simple', 'sentence', 'words',
+           'edit_kind', 'the', 'verb_objects', 'adjective_nouns', 'verb_adjective_objects', 'distinct_pairs', 'be_form',
+           'other_gender', 'subject_verbs', 'tasks_frame', 'sample_indices', 'select_tasks', 'task_pairs',
+           'generate_pairs', 'check_task', 'grammatical_sentences', 'pair_record', 'generate_jsonl']
 
 # %% ../nbs/02_generate.ipynb
 _NOUNS = '''
@@ -451,6 +451,18 @@ def _(hva, plural, prep, adv):
     np = f'the {head.form(plural)} {prep} the {attractor.form(not plural)}'
     return sentence(np, verb.present(plural), adv), sentence(np, verb.present(not plural), adv)
 
+AGREEING_AUXES = (('is', 'are', 'ing'), ('was', 'were', 'ing'), ('has', 'have', 'pp'), ("doesn't", "don't", 'base'))
+
+@task('gen_sva_aux_attractor', 'subject_verb_agreement', 'morphology',
+      'an auxiliary (is/are, has/have, doesn\'t/don\'t) agrees with the head noun, not with an attractor in a PP',
+      hva=tuple((h, v, a) for h, v in subject_verbs(ANIMATES) for a in NON_PLACES if a != h),
+      plural=(False, True), prep=ATTRACTOR_PREPS, aux=AGREEING_AUXES)
+def _(hva, plural, prep, aux):
+    head, verb, attractor = hva
+    np = f'the {head.form(plural)} {prep} the {attractor.form(not plural)}'
+    sg, pl, form = aux
+    return sentence(np, pl if plural else sg, getattr(verb, form)), sentence(np, sg if plural else pl, getattr(verb, form))
+
 @task('gen_sva_irregular', 'subject_verb_agreement', 'morphology',
       'the verb agrees in number with a subject whose plural is irregular',
       sv=tuple((a, n, v) for n, v in subject_verbs([n for n in ANIMATES if n.irregular])
@@ -716,6 +728,7 @@ GENERATED_TASKS: dict[str, tuple[str, str, str]] = {u: (t.phenomenon, t.field, t
 
 BLIMP_COUNTERPART: dict[str, str] = {
     'gen_sva_simple': 'regular_plural_subject_verb_agreement_1', 'gen_sva_attractor': 'distractor_agreement_relational_noun',
+    'gen_sva_aux_attractor': 'distractor_agreement_relational_noun',
     'gen_sva_irregular': 'irregular_plural_subject_verb_agreement_1', 'gen_det_noun': 'determiner_noun_agreement_1',
     'gen_det_noun_adj': 'determiner_noun_agreement_with_adjective_1', 'gen_det_noun_irregular': 'determiner_noun_agreement_irregular_1',
     'gen_anaphor_gender': 'anaphor_gender_agreement', 'gen_anaphor_number': 'anaphor_number_agreement',

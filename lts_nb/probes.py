@@ -19,21 +19,13 @@ from .models import DEFAULT_MODEL, ModelNotAvailable, load_model
 from .data import DataError, TaskSet, load_blimp, split
 from .generate import GENERATED_TASKS, generate_pairs
 from .ftgd import FTGDConfig, evaluate, pair_gradient_differential, run_ftgd
+from .ftgd import _atomic as _atomic_save  # one atomic-write helper for the run folders
 from .task_space import TaskSpace, offdiag
 
 # %% auto 0
 __all__ = ['DEMO_BLIMP', 'DEMO_GENERATED', 'param_group', 'GradSketch', 'load_packed_mask', 'mask_count', 'mask_overlap',
            'task_gradients', 'gradsim_space', 'sharing_space', 'transfer_space', 'per_group', 'run_task_space',
            'resolve_tasks', 'lts_task_space']
-
-# %% ../nbs/07_probes.ipynb
-def _atomic_save(path, write):
-    "Call `write(tmp)` on a temporary file beside `path`, then rename it to `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp'); os.close(fd)
-    try: write(tmp); os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
 
 # %% ../nbs/07_probes.ipynb
 _LAYER_RE = re.compile(r'\.(?:layers|h|layer|blocks)\.(\d+)\.')
