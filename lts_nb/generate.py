@@ -21,12 +21,13 @@ __all__ = ['ALL_KINDS', 'NOUNS', 'NAMES', 'VERBS', 'ADJECTIVES', 'DEMONSTRATIVES
            'EXISTENTIAL_DETERMINERS', 'TASKS', 'SIMPLE_RULES', 'EDITS', 'PERSONS', 'GENDERED', 'ANIMALS', 'ANIMATES',
            'THINGS', 'PLACES', 'NON_PLACES', 'TRANSITIVE', 'INTRANSITIVE', 'STRONG', 'PERSON_VERBS', 'REFLEXIVE_VERBS',
            'ANIMAL_INTRANSITIVE', 'OBLIG_PERSON_VERBS', 'OBLIG_THING_VERBS', 'TRANS_INTRANS', 'THE_SUBJECTS',
-           'SUBJECTS', 'GENDERED_SUBJECTS', 'PLACE_PPS', 'INTRANSITIVE_PRESENT', 'AGREEING_AUXES', 'AUXES',
-           'PARTICIPLE_ADJ_VERBS', 'INTRANSITIVE_PPS', 'GAP_VERBS', 'GENERATED_TASKS', 'BLIMP_COUNTERPART', 'Noun',
-           'Verb', 'Adjective', 'NP', 'reflexive', 'article', 'Rule', 'Task', 'task', 'simple', 'sentence', 'words',
-           'edit_kind', 'the', 'verb_objects', 'adjective_nouns', 'verb_adjective_objects', 'distinct_pairs', 'be_form',
-           'other_gender', 'subject_verbs', 'tasks_frame', 'sample_indices', 'select_tasks', 'task_pairs',
-           'generate_pairs', 'check_task', 'grammatical_sentences', 'pair_record', 'generate_jsonl']
+           'SUBJECTS', 'GENDERED_SUBJECTS', 'PLACE_PPS', 'INTRANSITIVE_PRESENT', 'HEAD_VERB_ATTRACTORS',
+           'AGREEING_AUXES', 'AUXES', 'PARTICIPLE_ADJ_VERBS', 'INTRANSITIVE_PPS', 'GAP_VERBS', 'GENERATED_TASKS',
+           'BLIMP_COUNTERPART', 'Noun', 'Verb', 'Adjective', 'NP', 'reflexive', 'article', 'Rule', 'Task', 'task',
+           'simple', 'sentence', 'words', 'edit_kind', 'the', 'verb_objects', 'adjective_nouns',
+           'verb_adjective_objects', 'distinct_pairs', 'be_form', 'other_gender', 'subject_verbs', 'tasks_frame',
+           'sample_indices', 'select_tasks', 'task_pairs', 'generate_pairs', 'check_task', 'grammatical_sentences',
+           'pair_record', 'generate_jsonl']
 
 # %% ../nbs/02_generate.ipynb
 _NOUNS = '''
@@ -437,29 +438,34 @@ def subject_verbs(nouns: Iterable[Noun], verbs: Iterable[Verb] = INTRANSITIVE_PR
       'the verb agrees in number with a simple subject',
       sv=tuple((a, n, v) for n, v in subject_verbs(ANIMATES) for a, _ in adjective_nouns([n], with_none=True)),
       plural=(False, True), pp=PLACE_PPS)
-def _(sv, plural, pp):
+def _simple_sva(sv, plural, pp):
     adj, n, verb = sv
     return (sentence('the', adj, n.form(plural), verb.present(plural), pp),
             sentence('the', adj, n.form(plural), verb.present(not plural), pp))
 
+def _attractor_np(hva, plural, prep):
+    "The subject NP 'the HEAD PREP the ATTRACTOR', the attractor of the other number; and the verb."
+    head, verb, attractor = hva
+    return f'the {head.form(plural)} {prep} the {attractor.form(not plural)}', verb
+
+HEAD_VERB_ATTRACTORS = tuple((h, v, a) for h, v in subject_verbs(ANIMATES) for a in NON_PLACES if a != h)
+
 @task('gen_sva_attractor', 'subject_verb_agreement', 'morphology',
       'the verb agrees with the head noun, not with a noun of the other number in a PP (attractor)',
-      hva=tuple((h, v, a) for h, v in subject_verbs(ANIMATES) for a in NON_PLACES if a != h),
+      hva=HEAD_VERB_ATTRACTORS,
       plural=(False, True), prep=ATTRACTOR_PREPS, adv=ADVERBS)
 def _(hva, plural, prep, adv):
-    head, verb, attractor = hva
-    np = f'the {head.form(plural)} {prep} the {attractor.form(not plural)}'
+    np, verb = _attractor_np(hva, plural, prep)
     return sentence(np, verb.present(plural), adv), sentence(np, verb.present(not plural), adv)
 
 AGREEING_AUXES = (('is', 'are', 'ing'), ('was', 'were', 'ing'), ('has', 'have', 'pp'), ("doesn't", "don't", 'base'))
 
 @task('gen_sva_aux_attractor', 'subject_verb_agreement', 'morphology',
       'an auxiliary (is/are, has/have, doesn\'t/don\'t) agrees with the head noun, not with an attractor in a PP',
-      hva=tuple((h, v, a) for h, v in subject_verbs(ANIMATES) for a in NON_PLACES if a != h),
+      hva=HEAD_VERB_ATTRACTORS,
       plural=(False, True), prep=ATTRACTOR_PREPS, aux=AGREEING_AUXES)
 def _(hva, plural, prep, aux):
-    head, verb, attractor = hva
-    np = f'the {head.form(plural)} {prep} the {attractor.form(not plural)}'
+    np, verb = _attractor_np(hva, plural, prep)
     sg, pl, form = aux
     return sentence(np, pl if plural else sg, getattr(verb, form)), sentence(np, sg if plural else pl, getattr(verb, form))
 
@@ -468,10 +474,7 @@ def _(hva, plural, prep, aux):
       sv=tuple((a, n, v) for n, v in subject_verbs([n for n in ANIMATES if n.irregular])
                for a, _ in adjective_nouns([n], with_none=True)),
       plural=(False, True), pp=PLACE_PPS)
-def _(sv, plural, pp):
-    adj, n, verb = sv
-    return (sentence('the', adj, n.form(plural), verb.present(plural), pp),
-            sentence('the', adj, n.form(plural), verb.present(not plural), pp))
+def _(sv, plural, pp): return _simple_sva(sv, plural, pp)
 
 # %% ../nbs/02_generate.ipynb
 @task('gen_det_noun', 'determiner_noun_agreement', 'morphology',
