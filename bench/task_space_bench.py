@@ -4,7 +4,7 @@
 
 Runs the CLI as a child process and reports its wall time and peak RSS (getrusage of children). Re-running with the
 same --out resumes (and then measures only what was left), so pass a fresh --out for a full measurement.
-Writes bench/results/task_space_bench.json.
+Writes bench/results/task_space_bench_<name of --out>.json.
 """
 import argparse, json, os, resource, subprocess, sys, time
 from pathlib import Path
@@ -28,5 +28,5 @@ res = {'cmd': ' '.join(cmd), 'returncode': r.returncode, 'wall_s': round(wall, 1
        'cpu_count': os.cpu_count()}
 print(json.dumps(res, indent=1))
 Path('bench/results').mkdir(parents=True, exist_ok=True)
-Path('bench/results/task_space_bench.json').write_text(json.dumps(res, indent=1))
+Path(f'bench/results/task_space_bench_{Path(a.out).name}.json').write_text(json.dumps(res, indent=1))
 sys.exit(r.returncode)

@@ -5,6 +5,7 @@
 # %% ../nbs/00_models.ipynb 3
 from __future__ import annotations
 import hashlib, importlib.util, os, re, shutil, socket, tempfile, urllib.parse, warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -200,17 +201,28 @@ def hub_reachable(timeout: float = 3.0) -> bool:
     try: socket.create_connection((u.hostname, u.port or 443), timeout=timeout).close(); return True
     except OSError: return False
 
+@contextmanager
+def _quiet_loading(quiet: bool = True):
+    from transformers.utils import logging as hf_logging
+    was = hf_logging.is_progress_bar_enabled()
+    if quiet: hf_logging.disable_progress_bar()
+    try: yield
+    finally:
+        if quiet and was: hf_logging.enable_progress_bar()
+
 def load_model(ref: str = DEFAULT_MODEL, revision: str | None = None, device=None, dtype=None, **kwargs) -> LM:
-    "Load a causal LM from an alias, a `.gguf` file, a local directory, or a hub id (+ `revision`)."
+    "Load a causal LM from an alias, a `.gguf` file, a local directory, or a hub id (+ `revision`); `device='auto'` shards it."
     if isinstance(ref, LM): return ref
     path, extra, kind = _resolve(str(ref), revision)
     if kind == 'hub' and not hub_reachable(): extra['local_files_only'] = True  # the local HF cache, or a quick clear error
     try:
         tok = AutoTokenizer.from_pretrained(path, **extra)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=pick_dtype(dtype), **extra, **kwargs)
+        if device == 'auto': kwargs.setdefault('device_map', 'auto')  # accelerate spreads a large model over devices
+        with _quiet_loading(kind == 'dir'):  # no "Loading weights" bar for local checkpoints (a series loads many)
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=pick_dtype(dtype), **extra, **kwargs)
     except (OSError, ValueError) as e:
         if kind == 'hub': raise _hub_error(ref, revision, e) from e
         raise
-    model = model.to(pick_device(device)).eval()
+    model = (model if 'device_map' in kwargs else model.to(pick_device(device))).eval()
     name = ref if kind != 'dir' else Path(ref).name
     return LM(model, tok, name=name, revision=revision, source=path)

@@ -23,9 +23,9 @@ from .ftgd import _atomic as _atomic_save  # one atomic-write helper for the run
 from .task_space import TaskSpace, offdiag
 
 # %% auto 0
-__all__ = ['DEMO_BLIMP', 'DEMO_GENERATED', 'param_group', 'GradSketch', 'load_packed_mask', 'mask_count', 'mask_overlap',
-           'task_gradients', 'gradsim_space', 'sharing_space', 'transfer_space', 'per_group', 'run_task_space',
-           'resolve_tasks', 'lts_task_space']
+__all__ = ['DEMO_BLIMP', 'DEMO_GENERATED', 'ENGINES', 'param_group', 'GradSketch', 'load_packed_mask', 'mask_count',
+           'mask_overlap', 'task_gradients', 'gradsim_space', 'sharing_space', 'transfer_space', 'per_group',
+           'run_task_space', 'resolve_tasks', 'lts_task_space']
 
 # %% ../nbs/07_probes.ipynb
 _LAYER_RE = re.compile(r'\.(?:layers|h|layer|blocks)\.(\d+)\.')
@@ -170,17 +170,64 @@ def per_group(fn, data: dict, groups) -> dict:
     return {g: fn(data, g) for g in groups}
 
 # %% ../nbs/07_probes.ipynb
+def _tune_job(lm, uid: str, train_pairs, test: TaskSet, cfg: FTGDConfig, before: dict, mask_pct: float,
+              batch_size: int, threads: int | None = None) -> dict[str, bytes]:
+    "One task's FTGD run in a scratch folder; returns the run's files, so a cluster worker needs no shared disk."
+    if threads: torch.set_num_threads(threads)
+    with tempfile.TemporaryDirectory() as d:
+        run_ftgd(lm, train_pairs, test, uid, d, cfg, before=before, record_delta=False, mask_pct=mask_pct,
+                 progress=False, batch_size=batch_size)
+        return {p.name: p.read_bytes() for p in Path(d).iterdir() if p.is_file()}
+
+def _write_run(d: Path, files: dict[str, bytes]):
+    "Write a finished job's files into `d`, each atomically, `metrics.json` last: its presence marks the task done."
+    for name in sorted(files, key=lambda n: n == 'metrics.json'):
+        _atomic_save(d/name, lambda t, b=files[name]: Path(t).write_bytes(b))
+
+def _tune_sequential(lm, todo, train, test, out, cfg, before, mask_pct, batch_size, done_cb, **_):
+    "The default engine: tune the tasks one after another in this process, in place (a killed task resumes mid-run)."
+    for uid in todo:
+        t0 = time.perf_counter()
+        run_ftgd(lm, train[uid], test, uid, out/'runs'/uid, cfg, before=before, record_delta=False, mask_pct=mask_pct,
+                 progress=False, batch_size=batch_size)
+        done_cb(uid, time.perf_counter() - t0)
+
+def _tune_ray(lm, todo, train, test, out, cfg, before, mask_pct, batch_size, done_cb, address=None, cpus=None, gpus=None,
+              threads=None, **_):
+    "Tune the tasks as Ray tasks (locally, or on the cluster at `address`), `cpus` CPUs or `gpus` GPU share each."
+    cpus = torch.get_num_threads() if cpus is None else cpus   # default: as many as this process computes with
+    try: import ray
+    except ImportError as e: raise ImportError("engine='ray' needs Ray: pip install 'lts_nb[ray]' (or pip install ray)") from e
+    if not ray.is_initialized(): ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    gpus = (1 if lm.device.type == 'cuda' else 0) if gpus is None else gpus
+    job = ray.remote(num_cpus=cpus, num_gpus=gpus)(_tune_job)
+    lm_ref, test_ref = ray.put(lm), ray.put(test)  # one copy in the object store, not one per job
+    threads = max(1, round(cpus)) if threads is None else threads
+    futs = {job.remote(lm_ref, uid, train[uid], test_ref, cfg, before, mask_pct, batch_size, threads): uid for uid in todo}
+    t0, pending = time.perf_counter(), list(futs)
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        uid = futs[ready[0]]
+        _write_run(out/'runs'/uid, ray.get(ready[0]))  # written as each job ends, so a killed driver loses only running jobs
+        done_cb(uid, time.perf_counter() - t0)
+
+ENGINES = {'sequential': _tune_sequential, 'ray': _tune_ray}
+"How the per-task fine-tunings run: in this process, or fanned out as Ray tasks."
+
+# %% ../nbs/07_probes.ipynb
 def run_task_space(lm, pairs: TaskSet, out, cfg: FTGDConfig | None = None, n_train: int = 64, n_test: int = 100,
                    mask_pct: float = 1.0, sketch_m: int = 2**16, exact_grads: bool = False, seed: int = 0,
-                   batch_size: int = 32, progress: bool = True, verbose: bool = False) -> TaskSpace:
+                   batch_size: int = 32, progress: bool = True, verbose: bool = False, engine: str = 'sequential',
+                   **engine_kw) -> TaskSpace:
     "Fill the transfer, gradient-similarity and sharing spaces of `lm` over the tasks of `pairs`, resumably, in `out`."
     out, cfg = Path(out), cfg or FTGDConfig(seed=seed)
+    if engine not in ENGINES: raise ValueError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
     if len(pairs) < 3: raise ValueError(f"a task space needs at least 3 tasks, got {len(pairs)}")
     train, test = split(pairs, n_train, n_test, seed)
     short = {u: (len(train[u]), len(test[u])) for u in pairs if len(train[u]) < n_train or len(test[u]) < 10}
     if short: raise ValueError(f"too few pairs for n_train={n_train} (+ >= 10 held out) in: {short}")
     _claim(out, _identity(lm, pairs, cfg, n_train, n_test, mask_pct, sketch_m, exact_grads, seed))
-    _log(out, f'start: {lm.name}, {len(pairs)} tasks', verbose)
+    _log(out, f'start: {lm.name}, {len(pairs)} tasks, engine {engine}', verbose)
     bar = tqdm(total=2 * len(pairs) + 1, desc='task space', disable=not progress)
     if (out/'eval_before.json').exists(): before = _read_json(out/'eval_before.json'); _log(out, 'eval1: done before, skipped')
     else:
@@ -188,22 +235,20 @@ def run_task_space(lm, pairs: TaskSet, out, cfg: FTGDConfig | None = None, n_tra
         _write_json(before, out/'eval_before.json'); _log(out, f'eval1: {time.perf_counter() - t0:.1f} s', verbose)
     bar.update()
     grads = task_gradients(lm, train, out, cfg, sketch_m, exact_grads, seed, bar)
-    runs, masks = {}, {}
+    todo = [u for u in pairs if not (out/'runs'/u/'metrics.json').exists()]
     for uid in pairs:
-        d = out/'runs'/uid
-        done, t0 = (d/'metrics.json').exists(), time.perf_counter()
-        runs[uid] = run_ftgd(lm, train[uid], test, uid, d, cfg, before=before, record_delta=False, mask_pct=mask_pct,
-                             progress=False, batch_size=batch_size)
-        masks[uid] = load_packed_mask(d/'mask.npz')
-        if done: _log(out, f'tune {uid}: done before, skipped')
-        else: _log(out, f"tune {uid}: acc {runs[uid]['acc_before']:.3f} -> {runs[uid]['acc_after']:.3f} "
-                        f"in {time.perf_counter() - t0:.1f} s", verbose)
-        bar.update()
+        if uid not in todo: _log(out, f'tune {uid}: done before, skipped'); bar.update()
+    def done_cb(uid, secs):
+        m = _read_json(out/'runs'/uid/'metrics.json')
+        _log(out, f"tune {uid}: acc {m['acc_before']:.3f} -> {m['acc_after']:.3f} in {secs:.1f} s", verbose); bar.update()
+    ENGINES[engine](lm, todo, train, test, out, cfg, before, mask_pct, batch_size, done_cb, **engine_kw)
     bar.close()
+    runs = {u: _read_json(out/'runs'/u/'metrics.json') for u in pairs}
+    masks = {u: load_packed_mask(out/'runs'/u/'mask.npz') for u in pairs}
     space = TaskSpace(list(pairs), {'transfer': transfer_space(before, runs, 'acc'),
                                     'transfer_margin': transfer_space(before, runs, 'margin'),
                                     'gradsim': gradsim_space(grads), 'sharing': sharing_space(masks)},
-                      taxonomy=pairs.taxonomy(), meta={'model': lm.name, 'revision': lm.revision, 'seed': seed,
+                      taxonomy=pairs.taxonomy(), meta={'model': lm.name, 'revision': lm.revision, 'n_params': lm.n_params, 'seed': seed,
                                                        'steps': cfg.steps, 'n_train': n_train, 'n_test': n_test, 'mask_pct': mask_pct})
     space.save(out, seed=seed)
     _log(out, 'task space written', verbose)
@@ -234,7 +279,10 @@ def lts_task_space(model: str = DEFAULT_MODEL,  # alias, .gguf, local dir or hub
                    sketch_m: int = 65536,  # CountSketch buckets per parameter group
                    seed: int = 0,  # seed of splits, data order and sketches
                    revision: str = None,  # hub revision (e.g. step3000)
-                   device: str = None,  # cpu, cuda, mps
+                   device: str = None,  # cpu, cuda, mps, or auto (accelerate's device_map="auto", for large models)
+                   engine: str = 'sequential',  # sequential, or ray (one Ray task per fine-tuning)
+                   ray_address: str = None,  # Ray cluster address (default: a local ray.init())
+                   ray_cpus: float = None,  # CPUs per Ray job (default: this process's torch threads, bit-identical)
                    quiet: bool = False):  # no progress bar
     "Similarity probing: transfer, gradient-similarity and sharing task spaces, compared with the taxonomy."
     try:
@@ -242,8 +290,10 @@ def lts_task_space(model: str = DEFAULT_MODEL,  # alias, .gguf, local dir or hub
         cfg = FTGDConfig(steps=steps, lr=lr, batch_size=batch_size, seed=seed)
         lm = load_model(model, revision=revision, device=device)
         t0 = time.perf_counter()
-        space = run_task_space(lm, ts, out, cfg, n_train, n_test, mask_pct, sketch_m, seed=seed, progress=not quiet)
-    except (DataError, ModelNotAvailable, FileNotFoundError, ValueError, KeyError) as e:
+        kw = {'address': ray_address, 'cpus': ray_cpus} if engine == 'ray' else {}
+        space = run_task_space(lm, ts, out, cfg, n_train, n_test, mask_pct, sketch_m, seed=seed, progress=not quiet,
+                               engine=engine, **kw)
+    except (DataError, ModelNotAvailable, FileNotFoundError, ValueError, KeyError, ImportError) as e:
         print(f"lts_task_space: error: {e}", file=sys.stderr); sys.exit(2)
     st = json.loads((Path(out)/'task_space.json').read_text())['stats']
     print(f"{lm!r}: {len(ts)} tasks in {time.perf_counter() - t0:.0f} s -> {Path(out)/'task_space.json'}")

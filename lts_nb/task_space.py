@@ -16,6 +16,7 @@ from scipy.spatial.distance import squareform
 from sklearn.metrics import adjusted_rand_score
 
 from .data import BLIMP_TAXONOMY, taxonomy_frame
+from .ftgd import _atomic as _atomic_write  # the package's one atomic-write helper
 
 # %% auto 0
 __all__ = ['taxonomy_hypothesis', 'group_hypothesis', 'matrix_hypothesis', 'offdiag', 'mantel', 'within_across', 'mean_offdiag',
@@ -105,14 +106,6 @@ def cluster_agreement(space: pd.DataFrame, taxonomy: pd.DataFrame, level='phenom
             'clusters': dict(zip(space.index, clusters.tolist()))}
 
 # %% ../nbs/06_task_space.ipynb
-def _atomic_write(path: Path, write):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp')
-    os.close(fd)
-    try: write(tmp); os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
-
 def _nan_to_none(x):
     if isinstance(x, list): return [_nan_to_none(v) for v in x]
     return None if isinstance(x, float) and np.isnan(x) else x

@@ -22,7 +22,7 @@ from .models import LM, cache_dir
 # %% auto 0
 __all__ = ['FINAL_NORM', 'final_norm', 'head_params', 'is_tied', 'pinv_bases', 'SemanticBases', 'head_hash', 'bases_key',
            'semantic_bases', 'sim_logits', 'maps_to_self', 'spearman_rows', 'head_inputs', 'compare_logits',
-           'layer_reps', 'lens_table', 'first_diff', 'pair_margins', 'onset_layers']
+           'layer_reps', 'lens_table', 'divergence_point', 'lens_margins', 'onset_layers']
 
 # %% ../nbs/08_vocab.ipynb
 FINAL_NORM = {'llama': 'model.norm', 'mistral': 'model.norm', 'qwen2': 'model.norm', 'qwen3': 'model.norm',
@@ -242,17 +242,17 @@ def lens_table(lm: LM, text: str, bases: SemanticBases, lens: str = 'logit', lay
     return df if layers is None else df.loc[layers]
 
 # %% ../nbs/08_vocab.ipynb
-def first_diff(lm: LM, good: str, bad: str) -> tuple[list[int], int, int] | None:
+def divergence_point(lm: LM, good: str, bad: str) -> tuple[list[int], int, int] | None:
     "(context ids incl. the prefix token, good token, bad token) at the first differing token; None if there is none."
     g, b = [lm.prefix_id] + lm.encode(good), [lm.prefix_id] + lm.encode(bad)
     for i, (x, y) in enumerate(zip(g, b)):
         if x != y: return g[:i], x, y
     return None
 
-def pair_margins(lm: LM, pairs, bases: SemanticBases, batch_size: int = 32, progress: bool = True) -> pd.DataFrame:
+def lens_margins(lm: LM, pairs, bases: SemanticBases, batch_size: int = 32, progress: bool = True) -> pd.DataFrame:
     "Per pair and layer, the margin of the good over the bad token at the first difference, by logit and basis lens."
     W, b = head_params(lm)
-    items = [(p, fd) for p in pairs if (fd := first_diff(lm, p.good, p.bad)) is not None]
+    items = [(p, fd) for p in pairs if (fd := divergence_point(lm, p.good, p.bad)) is not None]
     rows = []
     for i in tqdm(range(0, len(items), batch_size), disable=not progress, desc='pairs'):
         chunk = items[i:i+batch_size]

@@ -64,3 +64,17 @@ def test_bad_input(tiny_dir, tmp_path):
     assert r.returncode == 2 and 'at least 3 tasks' in r.stderr
     r = subprocess.run(cli('/no/model', tmp_path/'z'), capture_output=True, text=True)
     assert r.returncode == 2 and 'no such model directory' in r.stderr
+
+def test_ray_engine_equals_sequential(reference, tiny_dir, tmp_path):
+    "The Ray engine (local ray.init, one CPU per job) gives the sequential engine's matrices, to the last bit."
+    pytest.importorskip('ray')
+    out = tmp_path/'ray'
+    r = subprocess.run(cli(tiny_dir, out, '--engine', 'ray'), capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr
+    assert 'engine ray' in (out/'log.txt').read_text()
+    ref = matrices(reference[0])
+    for k, v in matrices(out).items(): np.testing.assert_array_equal(v, ref[k])
+
+def test_unknown_engine(tiny_dir, tmp_path):
+    r = subprocess.run(cli(tiny_dir, tmp_path/'e', '--engine', 'spark'), capture_output=True, text=True)
+    assert r.returncode == 2 and "unknown engine 'spark'" in r.stderr

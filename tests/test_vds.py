@@ -10,7 +10,7 @@ import torch
 from lts_nb.models import tiny_lm
 from lts_nb import vocab
 from lts_nb.vocab import (final_norm, head_params, is_tied, pinv_bases, semantic_bases, sim_logits, maps_to_self,
-                          spearman_rows, first_diff, pair_margins, onset_layers, layer_reps, compare_logits)
+                          spearman_rows, divergence_point, lens_margins, onset_layers, layer_reps, compare_logits)
 from lts_nb.clustering import (ClusteringModule, n_params_formula, lm_features, select_features, label_centroids,
                                fit_clustering, cluster_ari)
 from lts_nb.textcls import (SPECS, TaskSpec, TextClsData, load_textcls, read_agnews, read_sst2, read_trec,
@@ -128,11 +128,11 @@ def test_compare_logits_and_lens(lm):
     assert R.shape == (3, 1, 3, 64)
     from lts_nb.data import MinimalPair
     pairs = [MinimalPair('The dogs run.', 'The dogs runs.', 'toy', 0), MinimalPair('ab', 'abc', 'toy', 1)]
-    mg = pair_margins(lm, pairs, sb, progress=False)
+    mg = lens_margins(lm, pairs, sb, progress=False)
     assert mg.attrs['n_dropped'] == 1 and len(mg) == 3
     on = onset_layers(mg)
     assert {'logit_onset', 'basis_onset', 'logit_acc_last'} <= set(on.columns)
-    assert first_diff(lm, 'ab x', 'ab y') == ([256, 97, 98, 32], ord('x'), ord('y'))
+    assert divergence_point(lm, 'ab x', 'ab y') == ([256, 97, 98, 32], ord('x'), ord('y'))
 
 
 # --- clustering ----------------------------------------------------------------------------------------------------

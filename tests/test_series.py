@@ -1,0 +1,56 @@
+"Pretraining checkpoints and the series CLI, on a miniature (the full recipe is bench/series_bench.py)."
+import json, subprocess, sys
+from pathlib import Path
+import pandas as pd
+import pytest
+
+BIN = Path(sys.executable).parent
+TASKS = 'gen_sva_simple,gen_anaphor_gender,gen_npi_never'
+
+@pytest.fixture(scope='module')
+def pretrained(tmp_path_factory):
+    out = tmp_path_factory.mktemp('pre')/'xs'
+    r = subprocess.run([str(BIN/'lts_pretrain'), '--size', 'xs', '--steps', '8', '--batch_size', '8', '--n_sentences', '500',
+                        '--out', str(out), '--quiet'], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr
+    return out
+
+def test_pretrain_log_schedule(pretrained):
+    assert sorted(p.name for p in pretrained.glob('step*')) == ['step0', 'step1', 'step2', 'step4', 'step8']
+    assert not list(pretrained.glob('*.tmp'))
+    log = [json.loads(l) for l in (pretrained/'train_log.jsonl').read_text().splitlines()]
+    assert [r['step'] for r in log] == [1, 2, 4, 8]
+
+def test_pretrain_bad_input(pretrained, tmp_path):
+    r = subprocess.run([str(BIN/'lts_pretrain'), '--size', 'xxl', '--out', str(tmp_path/'x'), '--quiet'], capture_output=True, text=True)
+    assert r.returncode == 2 and "unknown size 'xxl'" in r.stderr
+    r = subprocess.run([str(BIN/'lts_pretrain'), '--size', 'xs', '--steps', '16', '--out', str(pretrained), '--quiet'],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and 'other settings' in r.stderr
+
+def test_series_cli(pretrained, tmp_path):
+    models = ','.join(str(pretrained/f'step{s}') for s in (2, 4, 8))
+    cmd = [str(BIN/'lts_series'), '--models', models, '--tasks', TASKS, '--steps', '3', '--n_train', '8', '--n_test', '16',
+           '--out', str(tmp_path/'ser'), '--quiet']
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr
+    tab = pd.read_csv(tmp_path/'ser'/'series.csv', index_col=0)
+    assert tab.step.tolist() == [2, 4, 8] and set(tab.family) == {'xs'}
+    assert tab.stab_gradsim.isna().tolist() == [True, False, False]
+    assert (tmp_path/'ser'/'series.html').exists()
+    from lts_nb.series import Series
+    logs = {k: (d/'log.txt').read_text() for k, d in Series.load(tmp_path/'ser').runs.items()}
+    assert len(logs) == 3
+    r2 = subprocess.run(cmd, capture_output=True, text=True, timeout=900)   # all done: no member is recomputed
+    assert r2.returncode == 0, r2.stderr
+    assert {k: (d/'log.txt').read_text() for k, d in Series.load(tmp_path/'ser').runs.items()} == logs
+    assert pd.read_csv(tmp_path/'ser'/'series.csv', index_col=0).equals(tab)
+
+def test_series_bad_model(tmp_path):
+    r = subprocess.run([str(BIN/'lts_series'), '--models', '/no/such/model', '--tasks', TASKS, '--out', str(tmp_path/'s'), '--quiet'],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and 'no such model directory' in r.stderr
+
+def test_series_needs_models(tmp_path):
+    r = subprocess.run([str(BIN/'lts_series'), '--out', str(tmp_path/'s'), '--quiet'], capture_output=True, text=True)
+    assert r.returncode == 2 and '--models is required' in r.stderr
