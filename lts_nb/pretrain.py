@@ -18,7 +18,7 @@ from transformers.utils import logging as hf_logging
 
 from .data import DataError, TaskSet
 from .generate import GENERATED_TASKS, generate_pairs, grammatical_sentences
-from .models import LM, load_model
+from .models import LM, load_model, _quiet_loading
 from .scoring import score_pairs, task_accuracy
 
 # %% auto 0
@@ -161,7 +161,7 @@ def pretrain(out, cfg: PretrainConfig | None = None, progress: bool = True, stop
     if (out/'state.pt').exists():
         st = torch.load(out/'state.pt', weights_only=False)
         step = st['step']
-        model = AutoModelForCausalLM.from_pretrained(out/f'step{step}', dtype=torch.float32)
+        with _quiet_loading(): model = AutoModelForCausalLM.from_pretrained(out/f'step{step}', dtype=torch.float32)
         opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
         sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg))  # before loading: it overwrites the lr
         opt.load_state_dict(st['opt']); sched.load_state_dict(st['sched'])
