@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_pretrain.ipynb 3
 from __future__ import annotations
-import json, math, os, shutil, sys, time
+import functools, json, math, os, shutil, sys, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -19,31 +19,36 @@ from transformers.utils import logging as hf_logging
 from .data import DataError, TaskSet
 from .generate import GENERATED_TASKS, generate_pairs, grammatical_sentences
 from .models import LM, load_model, _quiet_loading
+from .probes import pairs_to_draw, resolve_tasks
 from .scoring import score_pairs, task_accuracy
 
 # %% auto 0
-__all__ = ['EVAL_POOL', 'DEMO_N', 'SPECIALS', 'PRETRAIN_SIZES', 'reserved_pairs', 'pair_sentences', 'pretrain_corpus',
-           'word_tokenizer', 'generator_vocabulary', 'neox_config', 'log_schedule', 'PretrainConfig', 'checkpoints',
-           'pretrain', 'checkpoint_accuracy', 'lts_pretrain']
+__all__ = ['EVAL_POOL', 'DEMO_N', 'SPECIALS', 'PRETRAIN_SIZES', 'reserved_pairs', 'pair_sentences', 'reserved_sentences',
+           'pretrain_corpus', 'word_tokenizer', 'generator_vocabulary', 'neox_config', 'log_schedule', 'PretrainConfig',
+           'checkpoints', 'pretrain', 'checkpoint_accuracy', 'lts_pretrain']
 
 # %% ../nbs/12_pretrain.ipynb
 EVAL_POOL = 300
 "Pairs per generated task (seed 0) whose sentences are kept out of every pretraining corpus."
-DEMO_N = 64 + 100 + 50
-"Pairs per task that `lts_task_space --tasks demo` draws with its default sizes (n_train + n_test + 50)."
+DEMO_N = pairs_to_draw()
+"Pairs per task that `lts_task_space --tasks demo` draws with its default sizes."
 
 def reserved_pairs() -> list[TaskSet]:
     "Generated pairs kept for evaluation: `EVAL_POOL` per task, and the task-space demo's own draw."
-    from lts_nb.probes import resolve_tasks
     return [generate_pairs(list(GENERATED_TASKS), n_per_task=EVAL_POOL, seed=0), resolve_tasks('demo', None, DEMO_N, 0)]
 
 def pair_sentences(*pairs: TaskSet) -> set[str]:
     "Every sentence, good or bad, of the TaskSets `pairs`."
     return {s for ts in pairs for uid in ts for p in ts[uid] for s in (p.good, p.bad)}
 
+@functools.lru_cache(maxsize=1)
+def reserved_sentences() -> frozenset[str]:
+    "Every sentence of `reserved_pairs()`, computed once per process (the corpus and the vocabulary both need it)."
+    return frozenset(pair_sentences(*reserved_pairs()))
+
 def pretrain_corpus(n: int = 40_000, seed: int = 0) -> list[str]:
     "`n` grammatical generated sentences, none of which occurs in the reserved evaluation pairs."
-    return grammatical_sentences(n, seed=seed, exclude=pair_sentences(*reserved_pairs()))
+    return grammatical_sentences(n, seed=seed, exclude=reserved_sentences())
 
 # %% ../nbs/12_pretrain.ipynb
 SPECIALS = ['<pad>', '<s>', '</s>', '<unk>']
@@ -61,7 +66,7 @@ def word_tokenizer(sentences) -> PreTrainedTokenizerFast:
 
 def generator_vocabulary(seed: int = 0) -> list[str]:
     "Sentences that between them hold every word the generator uses: a corpus sample and both sides of the pool."
-    return grammatical_sentences(60_000, seed=seed + 1) + sorted(pair_sentences(*reserved_pairs()))
+    return grammatical_sentences(60_000, seed=seed + 1) + sorted(reserved_sentences())
 
 # %% ../nbs/12_pretrain.ipynb
 PRETRAIN_SIZES = {'xs': dict(d_model=64, n_layers=2, n_heads=2),

@@ -25,7 +25,7 @@ from .task_space import TaskSpace, offdiag
 # %% auto 0
 __all__ = ['DEMO_BLIMP', 'DEMO_GENERATED', 'ENGINES', 'param_group', 'GradSketch', 'load_packed_mask', 'mask_count',
            'mask_overlap', 'task_gradients', 'gradsim_space', 'sharing_space', 'transfer_space', 'per_group',
-           'run_task_space', 'resolve_tasks', 'lts_task_space']
+           'run_task_space', 'pairs_to_draw', 'resolve_tasks', 'lts_task_space']
 
 # %% ../nbs/07_probes.ipynb
 _LAYER_RE = re.compile(r'\.(?:layers|h|layer|blocks)\.(\d+)\.')
@@ -170,13 +170,17 @@ def per_group(fn, data: dict, groups) -> dict:
     return {g: fn(data, g) for g in groups}
 
 # %% ../nbs/07_probes.ipynb
+def _tune(lm, uid: str, train_pairs, test: TaskSet, out, cfg: FTGDConfig, before: dict, mask_pct: float, batch_size: int):
+    "One task's FTGD run into `out`: the one call both engines make, so they compute the same thing."
+    return run_ftgd(lm, train_pairs, test, uid, out, cfg, before=before, record_delta=False, mask_pct=mask_pct,
+                    progress=False, batch_size=batch_size)
+
 def _tune_job(lm, uid: str, train_pairs, test: TaskSet, cfg: FTGDConfig, before: dict, mask_pct: float,
               batch_size: int, threads: int | None = None) -> dict[str, bytes]:
     "One task's FTGD run in a scratch folder; returns the run's files, so a cluster worker needs no shared disk."
     if threads: torch.set_num_threads(threads)
     with tempfile.TemporaryDirectory() as d:
-        run_ftgd(lm, train_pairs, test, uid, d, cfg, before=before, record_delta=False, mask_pct=mask_pct,
-                 progress=False, batch_size=batch_size)
+        _tune(lm, uid, train_pairs, test, d, cfg, before, mask_pct, batch_size)
         return {p.name: p.read_bytes() for p in Path(d).iterdir() if p.is_file()}
 
 def _write_run(d: Path, files: dict[str, bytes]):
@@ -188,8 +192,7 @@ def _tune_sequential(lm, todo, train, test, out, cfg, before, mask_pct, batch_si
     "The default engine: tune the tasks one after another in this process, in place (a killed task resumes mid-run)."
     for uid in todo:
         t0 = time.perf_counter()
-        run_ftgd(lm, train[uid], test, uid, out/'runs'/uid, cfg, before=before, record_delta=False, mask_pct=mask_pct,
-                 progress=False, batch_size=batch_size)
+        _tune(lm, uid, train[uid], test, out/'runs'/uid, cfg, before, mask_pct, batch_size)
         done_cb(uid, time.perf_counter() - t0)
 
 def _tune_ray(lm, todo, train, test, out, cfg, before, mask_pct, batch_size, done_cb, address=None, cpus=None, gpus=None,
@@ -255,6 +258,10 @@ def run_task_space(lm, pairs: TaskSet, out, cfg: FTGDConfig | None = None, n_tra
     return space
 
 # %% ../nbs/07_probes.ipynb
+def pairs_to_draw(n_train: int = 64, n_test: int = 100) -> int:
+    "Generated pairs per task the CLIs draw: training + held-out + 50 spare, as the sentence-disjoint split may drop some."
+    return n_train + n_test + 50
+
 def resolve_tasks(tasks: str, blimp: str | None, n_per_task: int, seed: int = 0) -> TaskSet:
     "The TaskSet for the CLI: BLiMP tasks from `blimp`, or generated tasks; 'demo' is the preset."
     if blimp:
@@ -286,7 +293,7 @@ def lts_task_space(model: str = DEFAULT_MODEL,  # alias, .gguf, local dir or hub
                    quiet: bool = False):  # no progress bar
     "Similarity probing: transfer, gradient-similarity and sharing task spaces, compared with the taxonomy."
     try:
-        ts = resolve_tasks(tasks, blimp, n_train + n_test + 50, seed)
+        ts = resolve_tasks(tasks, blimp, pairs_to_draw(n_train, n_test), seed)
         cfg = FTGDConfig(steps=steps, lr=lr, batch_size=batch_size, seed=seed)
         lm = load_model(model, revision=revision, device=device)
         t0 = time.perf_counter()

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from .data import DataError, TaskSet
 from .ftgd import FTGDConfig
 from .models import ModelNotAvailable, load_model
-from .probes import resolve_tasks, run_task_space, _read_json, _write_json
+from .probes import pairs_to_draw, resolve_tasks, run_task_space, _read_json, _write_json
 from .task_space import TaskSpace, offdiag
 
 # %% auto 0
@@ -144,7 +144,7 @@ def lts_series(models: str = None,  # comma-separated model references, each REF
     refs = [m for m in (models or '').split(',') if m]
     try:
         if not refs: raise ValueError("--models is required: comma-separated model references (REF or REF@revision)")
-        ts = resolve_tasks(tasks, blimp, n_train + n_test + 50, seed)
+        ts = resolve_tasks(tasks, blimp, pairs_to_draw(n_train, n_test), seed)
         ser = run_series(refs, ts, out, steps=steps, n_train=n_train, n_test=n_test, seed=seed, device=device,
                          progress=not quiet, engine=engine)
     except (DataError, ModelNotAvailable, FileNotFoundError, ValueError, KeyError, ImportError) as e:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_task_space.ipynb 3
 from __future__ import annotations
-import json, os, tempfile
+import json
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 
