@@ -13,10 +13,11 @@ from typing import Iterable
 import pandas as pd
 
 from .models import cache_dir
+from .utils import DataError  # defined with the other error classes; importable from here as before
 
 # %% auto 0
 __all__ = ['BLIMP_TAXONOMY', 'PHENOMENA', 'FIELDS', 'REQUIRED', 'BLIMP_IDENTICAL_PAIRS', 'BLIMP_URL', 'normalise_labels',
-           'taxonomy_frame', 'DataError', 'MinimalPair', 'TaskSet', 'parse_record', 'read_jsonl', 'load_blimp', 'split']
+           'taxonomy_frame', 'MinimalPair', 'TaskSet', 'parse_record', 'read_jsonl', 'load_blimp', 'split']
 
 # %% ../nbs/01_data.ipynb
 _BLIMP_TAXONOMY = '''
@@ -109,9 +110,6 @@ def taxonomy_frame(uids: Iterable[str] | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=['uid', 'phenomenon', 'field']).set_index('uid')
 
 # %% ../nbs/01_data.ipynb
-class DataError(ValueError):
-    "Bad minimal-pair input; the message names the file and line."
-
 @dataclass(frozen=True)
 class MinimalPair:
     "A grammatical sentence and its ungrammatical counterpart, with the task they belong to."

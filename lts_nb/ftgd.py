@@ -35,7 +35,7 @@ def first_diff(a: Sequence[int], b: Sequence[int]) -> int:
 
 def pair_ids(lm: LM, pair: MinimalPair) -> tuple[list[int], list[int], int]:
     "Token ids of the good and bad sentence, each behind the prefix token, and their first differing position."
-    g, b = [lm.prefix_id] + lm.encode(pair.good), [lm.prefix_id] + lm.encode(pair.bad)
+    g, b = lm.prefix_ids + lm.encode(pair.good), lm.prefix_ids + lm.encode(pair.bad)
     return g, b, first_diff(g, b)
 
 # %% ../nbs/05_ftgd.ipynb

