@@ -64,3 +64,88 @@ def test_split_seeded_disjoint(blimp_dir):
         assert len(tr[u]) == 100 and len(te[u]) == 300
         train_sents = {s for p in tr[u] for s in (p.good, p.bad)}
         assert not any(p.good in train_sents or p.bad in train_sents for p in te[u])
+
+
+# --- issue 17: pairs from anywhere -----------------------------------------------------------------------------------
+import pandas as pd
+from lts_nb.data import TaskSet
+
+def test_from_frame_roundtrip_and_taxonomy(blimp_dir):
+    ts = load_blimp(blimp_dir, tasks='passive_1,adjunct_island', n_per_task=5)
+    assert TaskSet.from_frame(ts.to_frame()) == ts
+    csv_like = pd.DataFrame({'grammatical': ['Ils dorment.', 'Elle dort.'], 'ungrammatical': ['Ils dort.', 'Elle dorment.'],
+                             'task': ['fr_sva', 'fr_sva']})
+    mine = TaskSet.from_frame(csv_like, taxonomy={'fr_sva': ('subject_verb_agreement', 'morphology')})
+    assert mine.taxonomy().loc['fr_sva'].tolist() == ['subject_verb_agreement', 'morphology']
+    assert [p.pair_id for p in mine['fr_sva']] == [0, 1] and mine['fr_sva'][0].source == 'frame'
+    with pytest.raises(DataError, match=r"row 1: empty bad"): TaskSet.from_frame(csv_like.assign(ungrammatical=['x.', ' ']))
+    with pytest.raises(DataError, match=r"column 'sen' \(for good\) is not in the table"): TaskSet.from_frame(csv_like, good='sen')
+    with pytest.raises(DataError, match='has no rows'): TaskSet.from_frame(csv_like.iloc[:0])
+
+def test_from_hf_on_a_local_dataset(blimp_dir):
+    datasets = pytest.importorskip('datasets')
+    ts = load_blimp(blimp_dir, tasks='passive_1', n_per_task=4)
+    recs = [{'sentence_good': p.good, 'sentence_bad': p.bad, 'UID': p.uid, 'pairID': p.pair_id} for p in ts.pairs]
+    ds = datasets.Dataset.from_list(recs)
+    got = TaskSet.from_hf(ds)
+    key = lambda t: [(p.uid, p.pair_id, p.good, p.bad, p.phenomenon, p.field) for p in t.pairs]
+    assert key(got) == key(ts) and got['passive_1'][0].source == 'hf' and got.field('passive_1') == 'syntax'
+    with pytest.raises(DataError, match='DatasetDict'): TaskSet.from_hf(datasets.DatasetDict(test=ds))
+
+def test_from_hf_imports_datasets_lazily():
+    import subprocess, sys
+    code = "import sys, lts_nb.data; assert 'datasets' not in sys.modules, 'imported datasets'"
+    assert subprocess.run([sys.executable, '-c', code], capture_output=True).returncode == 0
+
+
+# --- issue 19: files that cannot be read as they are --------------------------------------------------------------------
+import os
+
+def test_fifo_and_folder_named_jsonl(tmp_path):
+    fifo = tmp_path/'passive_1.jsonl'; os.mkfifo(fifo)
+    with pytest.raises(DataError, match='passive_1.jsonl is not a regular file'): load_blimp(tmp_path)   # no hang
+    fifo.unlink(); fifo.mkdir()
+    with pytest.raises(DataError, match='no \\*.jsonl files|is a folder'): load_blimp(tmp_path)
+
+@pytest.mark.parametrize('data,msg', [(json.dumps(REC).encode('utf-16'), 'is UTF-16 text'),
+                                      (bytes(range(256)) * 4, 'binary data'), (b'\xff\xfe\x00', 'UTF-16')])
+def test_encodings_named(tmp_path, data, msg):
+    f = tmp_path/'wh_questions_object_gap.jsonl'; f.write_bytes(data)
+    with pytest.raises(DataError, match=f'{f.name} .*{msg}'): load_blimp(f)
+
+def test_truncated_and_fake_zip(tmp_path, blimp_dir):
+    z = tmp_path/'cut.zip'; z.write_bytes((blimp_dir/'BLiMP.zip').read_bytes()[:300_000])
+    with pytest.raises(DataError, match='cut.zip is not a valid zip file'): load_blimp(z)
+    f = tmp_path/'fake.zip'; f.write_text('hello')
+    with pytest.raises(DataError, match='fake.zip is not a valid zip file'): load_blimp(f)
+
+def test_damaged_zip_member(tmp_path, blimp_dir):
+    "A zip whose directory is intact but a member's bytes are damaged: the member is named."
+    src = tmp_path/'one.zip'
+    with zipfile.ZipFile(src, 'w', zipfile.ZIP_DEFLATED) as z: z.write(blimp_dir/'passive_1.jsonl', 'passive_1.jsonl')
+    data = bytearray(src.read_bytes()); data[100:400] = bytes(300); src.write_bytes(bytes(data))
+    with pytest.raises(DataError, match=r'one.zip!passive_1.jsonl cannot be read'): load_blimp(src)
+
+@pytest.mark.skipif(hasattr(os, 'geteuid') and os.geteuid() == 0, reason='root reads any file')
+def test_unreadable_file(tmp_path):
+    f = write(tmp_path/'wh_questions_object_gap.jsonl', [json.dumps(REC)]); f.chmod(0)
+    try:
+        with pytest.raises(DataError, match='not readable'): load_blimp(f)
+    finally: f.chmod(0o644)
+
+def test_cut_download_fails_and_caches_nothing(tmp_path, monkeypatch, blimp_dir):
+    import http.server, socketserver, threading
+    body = (blimp_dir/'passive_1.jsonl').read_bytes()
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers()
+            self.wfile.write(body[:len(body) // 3]); self.close_connection = True
+        def log_message(self, *a): pass
+    srv = socketserver.TCPServer(('127.0.0.1', 0), H); threading.Thread(target=srv.serve_forever, daemon=True).start()
+    monkeypatch.setenv('LTS_NB_CACHE', str(tmp_path/'cache'))
+    try:
+        for _ in range(2):
+            with pytest.raises(DataError, match=r'is incomplete: [\d,]+ of the [\d,]+ bytes'):
+                load_blimp(f'http://127.0.0.1:{srv.server_address[1]}/passive_1.jsonl')
+    finally: srv.shutdown(); srv.server_close()
+    assert [p for p in (tmp_path/'cache').rglob('*') if p.is_file()] == []
