@@ -20,6 +20,8 @@ from sklearn.metrics import adjusted_rand_score
 from .utils import ConfigError, DataError, RunFolderError, atomic_write, load_json, save_json
 from .data import BLIMP_TAXONOMY, taxonomy_frame
 
+_atomic_write = atomic_write   # the old private name, for modules not yet importing lts_nb.utils (to be removed)
+
 # %% auto 0
 __all__ = ['EDIT_KINDS', 'offdiag', 'taxonomy_hypothesis', 'group_hypothesis', 'matrix_hypothesis', 'read_grouping',
            'as_hypothesis', 'words', 'edit_kind', 'pair_features', 'control_hypotheses', 'degenerate', 'permutations',
