@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_generate.ipynb 3
 from __future__ import annotations
-import json, os, re, tempfile, zlib
+import json, re, zlib
 from dataclasses import dataclass
 from math import prod
 from pathlib import Path
@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Iterator
 import pandas as pd
 
 from .data import MinimalPair, TaskSet, BLIMP_TAXONOMY, PHENOMENA, FIELDS, DataError, _task_rng
+from .utils import ConfigError, atomic_write, check, check_int
 
 # %% auto 0
 __all__ = ['ALL_KINDS', 'NOUNS', 'NAMES', 'VERBS', 'ADJECTIVES', 'DEMONSTRATIVES', 'NUMBERS', 'MODALS', 'PLACE_PREPS',
@@ -318,6 +319,7 @@ class Rule:
         return kw
     def __call__(self, i: int): return self.make(**self.choice(i))
 
+# %% ../nbs/02_generate.ipynb
 @dataclass(frozen=True)
 class Task:
     "A generated minimal-pair task: a `Rule` making (good, bad), its BLiMP labels, and the edit between the two."
@@ -338,11 +340,11 @@ SIMPLE_RULES: dict[str, Rule] = {}
 EDITS = ('substitution', 'move')
 
 def task(uid: str, phenomenon: str, field: str, description: str, edit: str = 'substitution', **slots):
-    "Decorator registering `make(**slots) -> (good, bad)` as a generated task."
-    if phenomenon not in PHENOMENA: raise ValueError(f"{uid}: phenomenon {phenomenon!r} is not one of BLiMP's {PHENOMENA}")
-    if field not in FIELDS: raise ValueError(f"{uid}: field {field!r} is not one of {FIELDS}")
-    if edit not in EDITS: raise ValueError(f"{uid}: edit {edit!r} is not one of {EDITS}")
-    if not uid.startswith('gen_'): raise ValueError(f"generated task uids start with 'gen_': {uid!r}")
+    "Decorator registering `make(**slots) -> (good, bad)` as a generated task; bad labels raise `ConfigError`."
+    check(phenomenon in PHENOMENA, f"{uid}: phenomenon {phenomenon!r} is not one of BLiMP's {PHENOMENA}")
+    check(field in FIELDS, f"{uid}: field {field!r} is not one of {FIELDS}")
+    check(edit in EDITS, f"{uid}: edit {edit!r} is not one of {EDITS}")
+    check(uid.startswith('gen_'), f"generated task uids start with 'gen_': {uid!r}")
     def register(make):
         TASKS[uid] = Task(uid, phenomenon, field, description, edit, Rule(tuple((k, tuple(v)) for k, v in slots.items()), make))
         return make
@@ -355,6 +357,7 @@ def simple(name: str, **slots):
         return make
     return register
 
+# %% ../nbs/02_generate.ipynb
 def sentence(*words: str, end: str = '.') -> str:
     "Join the non-empty `words`, capitalise the first letter, add the final punctuation."
     s = ' '.join(w for w in words if w)
@@ -755,27 +758,39 @@ def tasks_frame() -> pd.DataFrame:
     return pd.DataFrame(rows).set_index('uid')
 
 # %% ../nbs/02_generate.ipynb
-def sample_indices(size: int, rng, n: int | None = None, shuffle_below: int = 20_000) -> Iterator[int]:
-    "Distinct ints in range(size), in an order drawn from `rng`; `n` (how many are wanted) picks the method."
-    if size <= shuffle_below or (n is not None and 4 * n > size):
-        idx = list(range(size)); rng.shuffle(idx); yield from idx
-        return
+def _rejection_sample(size: int, rng) -> Iterator[int]:
     seen = set()
     while len(seen) < size:
         i = rng.randrange(size)
         if i not in seen: seen.add(i); yield i
 
-def select_tasks(tasks=None) -> list[str]:
-    "Task uids from None/'all' (all of them), a comma-separated string or a list; unknown names raise `DataError`."
-    if tasks in (None, 'all'): return list(TASKS)
-    tasks = tasks.split(',') if isinstance(tasks, str) else list(tasks)
-    unknown = [t for t in tasks if t not in TASKS]
-    if unknown: raise DataError(f"unknown generated task(s) {unknown}; available: {list(TASKS)}")
-    return tasks
+def sample_indices(size: int, rng, n: int | None = None, shuffle_below: int = 20_000) -> Iterator[int]:
+    "Distinct ints in range(size), in an order drawn from `rng`; `n` (how many are wanted, >= 0) picks the method."
+    size = check_int('size', size, lo=0)
+    if n is not None: n = check_int('n', n, lo=0)
+    if size <= shuffle_below or (n is not None and 4 * n > size):
+        idx = list(range(size)); rng.shuffle(idx); return iter(idx)
+    return _rejection_sample(size, rng)
 
+# %% ../nbs/02_generate.ipynb
+def select_tasks(tasks=None) -> list[str]:
+    "Task uids from None/'all' (all of them), a comma-separated string or a list; empty, repeated or unknown names are errors."
+    if tasks is None or (isinstance(tasks, str) and tasks.strip() == 'all'): return list(TASKS)
+    items = tasks.split(',') if isinstance(tasks, str) else list(tasks)
+    sel = [t.strip() if isinstance(t, str) else t for t in items]
+    sel = [t for t in sel if t != '']
+    check(sel, f"the task list is empty ({tasks!r}): give task uids, comma-separated, or 'all'")
+    twice = sorted({t for t in sel if sel.count(t) > 1}, key=str)
+    check(not twice, f"task(s) given more than once: {twice}")
+    unknown = [t for t in sel if t not in TASKS]
+    if unknown: raise DataError(f"unknown generated task(s) {unknown}; available: {list(TASKS)}")
+    return sel
+
+# %% ../nbs/02_generate.ipynb
 def task_pairs(uid: str, n: int, seed: int = 0) -> list[tuple[str, str]]:
-    "`n` distinct (good, bad) pairs of one task: no sentence twice, on either side."
+    "`n` (>= 0) distinct (good, bad) pairs of one task: no sentence twice, on either side."
     t = TASKS[select_tasks([uid])[0]]
+    n, seed = check_int('n', n, lo=0), check_int('seed', seed, lo=0)
     if n > t.size: raise DataError(f"task {uid!r} can make at most {t.size} unique pairs; asked for {n}")
     seen, out = set(), []
     for i in sample_indices(t.size, _task_rng(uid, seed), n):
@@ -788,7 +803,8 @@ def task_pairs(uid: str, n: int, seed: int = 0) -> list[tuple[str, str]]:
 
 # %% ../nbs/02_generate.ipynb
 def generate_pairs(tasks=None, n_per_task: int = 100, seed: int = 0) -> TaskSet:
-    "A `TaskSet` of `n_per_task` fresh minimal pairs for each generated task (default all), reproducible from `seed`."
+    "A `TaskSet` of `n_per_task` (>= 1) fresh minimal pairs for each generated task (default all), reproducible from `seed`."
+    n_per_task, seed = check_int('n_per_task', n_per_task, lo=1), check_int('seed', seed, lo=0)
     ts = TaskSet()
     for uid in select_tasks(tasks):
         t = TASKS[uid]
@@ -800,6 +816,7 @@ def generate_pairs(tasks=None, n_per_task: int = 100, seed: int = 0) -> TaskSet:
 def check_task(uid: str, max_pairs: int | None = 50_000, seed: int = 0) -> dict:
     "Enumerate a task (or `max_pairs` sampled choices) and count what would break its guarantees; all zeros is good."
     t = TASKS[select_tasks([uid])[0]]
+    if max_pairs is not None: max_pairs = check_int('max_pairs', max_pairs, lo=1)
     n = t.size if max_pairs is None else min(t.size, max_pairs)
     idx = range(n) if n == t.size else sample_indices(t.size, _task_rng(uid, seed), n)
     pairs = [t(i) for _, i in zip(range(n), idx)]
@@ -850,6 +867,8 @@ def _sentence_sources(tasks, simple: bool) -> dict[str, Callable[[int], str]]:
 
 def grammatical_sentences(n: int, seed: int = 0, tasks=None, simple: bool = True, exclude: Iterable[str] = ()) -> list[str]:
     "`n` distinct grammatical sentences: good sides of `tasks` (default all) plus plain templates, in turn, shuffled."
+    n, seed = check_int('n', n, lo=0), check_int('seed', seed, lo=0)
+    check(not isinstance(exclude, str), "exclude must be a collection of sentences, not one string")
     sources = _sentence_sources(tasks, simple)
     sizes = {k: (TASKS[k[5:]].size if k.startswith('task:') else SIMPLE_RULES[k[7:]].size) for k in sources}
     its = {k: sample_indices(sizes[k], _task_rng(f'sentences:{k}', seed), n // len(sources) + 1) for k in sources}
@@ -871,16 +890,10 @@ def pair_record(p: MinimalPair) -> dict:
     return dict(sentence_good=p.good, sentence_bad=p.bad, UID=p.uid, pairID=str(p.pair_id),
                 linguistics_term=p.phenomenon, field=p.field, source=p.source)
 
+# %% ../nbs/02_generate.ipynb
 def generate_jsonl(path, tasks=None, n_per_task: int = 100, seed: int = 0) -> Path:
     "Write `generate_pairs(tasks, n_per_task, seed)` as BLiMP-format jsonl to `path`, atomically."
     path = Path(path)
+    check(not path.is_dir(), f"{path} is a folder: give the path of the .jsonl file to write")
     ts = generate_pairs(tasks, n_per_task, seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.part')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            for p in ts.pairs: f.write(json.dumps(pair_record(p)) + '\n')
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
-    return path
+    return atomic_write(path, ''.join(json.dumps(pair_record(p)) + '\n' for p in ts.pairs))

@@ -1,5 +1,6 @@
 "Tests of lts_nb.generate as installed: determinism, deduplication, minimality, errors, jsonl round trip."
 import json
+from pathlib import Path
 
 import pytest
 
@@ -97,3 +98,18 @@ def test_jsonl_round_trip(tmp_path):
     assert load_blimp(path, strict_uid=False) == want
     with pytest.raises(DataError, match='unknown UID'):
         read_jsonl(path)
+
+
+def test_counts_and_selections_are_checked_first():
+    "Bad counts and selections fail at once with the package's errors (a negative count used to mean 'everything')."
+    from lts_nb.generate import select_tasks, task_pairs
+    from lts_nb.utils import ConfigError
+    for bad in ('', ' , ', []):
+        with pytest.raises(ConfigError, match='the task list is empty'): generate_pairs(bad, 5)
+    with pytest.raises(ConfigError, match=r"given more than once: \['gen_npi_only'\]"): select_tasks('gen_npi_only,gen_npi_only')
+    assert select_tasks(' gen_npi_only , gen_npi_any ,') == ['gen_npi_only', 'gen_npi_any']
+    with pytest.raises(ConfigError, match='n_per_task must be >= 1, got -1'): generate_pairs('gen_sva_attractor', -1)
+    with pytest.raises(ConfigError, match='n must be >= 0, got -2'): task_pairs('gen_sva_attractor', -2)
+    with pytest.raises(ConfigError, match='seed must be >= 0'): generate_pairs('gen_npi_only', 5, seed=-3)
+    with pytest.raises(ConfigError, match='n must be an integer'): grammatical_sentences(2.0)
+    with pytest.raises(ConfigError, match='is a folder'): generate_jsonl(Path(__file__).parent, 'gen_npi_only', 5)
