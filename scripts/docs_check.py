@@ -41,7 +41,7 @@ class Refs(HTMLParser):
         if self._in: self.inline.append((self._in, data))
 
 _re_url = re.compile(r'''(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[^\s'"<>)]*''')
-_re_css_url = re.compile(r'''(?:@import\s+|url\()\s*['"]?([^'")\s]+)''')
+_re_css_url = re.compile(r'''(?:@import\s+(?:url\()?|url\()\s*['"]?([^'")\s]+)''')
 # inline-script URLs that are data, not loads: the Vega-Lite schema id, the XML namespaces of SVG
 _DATA_URLS = re.compile(r'^(https?:)?//(vega\.github\.io/schema/|www\.w3\.org/)')
 

@@ -5,32 +5,30 @@ be installed offline here; this keeps the README generated from the index notebo
 
 Two markers in the notebook's markdown are filled from the code, so the README cannot drift from it (the docs
 build, scripts/docs_prep.py, fills them the same way):
-- `<!-- commands -->`: a table of the console scripts in settings.ini, each with the first line of its docstring;
+- `<!-- commands -->`: a table of the console scripts in settings.ini, each with the first line of its docstring
+  (imported as the installed command imports it);
 - `<!-- first-run -->`: what the first load of the default model costs, from docs/first_run.json (written by
   scripts/docs_first_run.py, which measures it).
 
 Usage: python scripts/make_readme.py [--check]   (--check: exit 1 if README.md is out of date)
 """
-import ast, configparser, json, re, sys
+import configparser, json, re, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 def console_scripts() -> list[tuple[str, str, str, str]]:
-    "(command, module, function, first line of its docstring) for each console script in settings.ini, read without importing."
+    "(command, module, function, first line of its docstring) for each console script in settings.ini, as installed."
+    import importlib
     cp = configparser.ConfigParser(); cp.read(ROOT/'settings.ini')
     res = []
     for spec in cp['DEFAULT'].get('console_scripts', '').split():
         name, target = spec.split('=')
         mod, fn = target.split(':')
-        src = ROOT.joinpath(*mod.split('.')).with_suffix('.py')
-        doc = ''
-        for t in ast.walk(ast.parse(src.read_text(encoding='utf-8'))):
-            if isinstance(t, (ast.FunctionDef, ast.AsyncFunctionDef)) and t.name == fn:
-                doc = (ast.get_docstring(t) or '').strip().split('\n')[0]
-                break
-        else: raise SystemExit(f"make_readme: console script {name}: no function {fn} in {src}")
-        if not doc: raise SystemExit(f"make_readme: console script {name}: {mod}.{fn} has no docstring")
+        try: f = getattr(importlib.import_module(mod), fn)
+        except Exception as e: raise SystemExit(f"make_readme: console script {name}: cannot import {target}: {type(e).__name__}: {e}")
+        doc = (getattr(f, '__doc__', None) or '').strip().split('\n')[0]
+        if not doc: raise SystemExit(f"make_readme: console script {name}: {target} has no docstring")
         res.append((name, mod, fn, doc))
     return res
 
@@ -47,10 +45,12 @@ def first_run_md() -> str:
     p = ROOT/'docs'/'first_run.json'
     if not p.exists(): return '(not measured yet: run `python scripts/docs_first_run.py`)'
     r = json.loads(p.read_text())
-    return (f"The first `load_model('{r['model']}')` converts the embedded GGUF file ({r['gguf_mb']:.0f} MB, "
-            f"{r['gguf_type']}) to safetensors and caches it: {r['convert_s']:.0f} s and {r['cache_mb']:.0f} MB "
-            f"written to the cache (`~/.cache/lts_nb`, or `$LTS_NB_CACHE`), measured by `scripts/docs_first_run.py` "
-            f"on {r['machine']}. Later loads read the cache: {r['cached_load_s']:.1f} s.")
+    types = ', '.join(f'{n} {t}' for t, n in sorted(r['gguf_tensor_types'].items(), key=lambda kv: -kv[1]))
+    return (f"The first `load_model('{r['model']}')` converts the embedded GGUF file ({r['gguf']}, {r['gguf_mb']:.0f} MB; "
+            f"tensors: {types}) to float32 safetensors and caches them: it took {r['convert_s']:.0f} s and wrote "
+            f"{r['cache_mb']:.0f} MB to the cache (`~/.cache/lts_nb`, or `$LTS_NB_CACHE`). Later loads read the cache "
+            f"({r['cached_load_s']:.1f} s). Measured by `python scripts/docs_first_run.py` on {r['date']}, "
+            f"{r['machine']}, with an empty cache.")
 
 MARKERS = {'<!-- commands -->': commands_md, '<!-- first-run -->': lambda site=False: first_run_md()}
 
