@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_pretrain.ipynb 3
 from __future__ import annotations
-import functools, json, math, os, shutil, sys, time
+import functools, math, os, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -16,11 +16,14 @@ from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, GPTNeoXConfig, PreTrainedTokenizerFast
 from transformers.utils import logging as hf_logging
 
-from .data import DataError, TaskSet
+from .data import TaskSet
 from .generate import GENERATED_TASKS, generate_pairs, grammatical_sentences
 from .models import LM, load_model, _quiet_loading
 from .probes import pairs_to_draw, resolve_tasks
+from .provenance import content_hash, model_info, provenance, weights_hash
 from .scoring import score_pairs, task_accuracy
+from .utils import (RunFolderError, atomic_dir, atomic_write, check, check_choice, check_float, check_int,
+                          cli_errors, load_json, pad_right, save_json, to_json)
 
 # %% auto 0
 __all__ = ['EVAL_POOL', 'DEMO_N', 'SPECIALS', 'PRETRAIN_SIZES', 'reserved_pairs', 'pair_sentences', 'reserved_sentences',
@@ -46,6 +49,7 @@ def reserved_sentences() -> frozenset[str]:
     "Every sentence of `reserved_pairs()`, computed once per process (the corpus and the vocabulary both need it)."
     return frozenset(pair_sentences(*reserved_pairs()))
 
+# %% ../nbs/12_pretrain.ipynb
 def pretrain_corpus(n: int = 40_000, seed: int = 0) -> list[str]:
     "`n` grammatical generated sentences, none of which occurs in the reserved evaluation pairs."
     return grammatical_sentences(n, seed=seed, exclude=reserved_sentences())
@@ -64,6 +68,7 @@ def word_tokenizer(sentences) -> PreTrainedTokenizerFast:
     return PreTrainedTokenizerFast(tokenizer_object=tk, pad_token='<pad>', bos_token='<s>', eos_token='</s>',
                                    unk_token='<unk>')
 
+# %% ../nbs/12_pretrain.ipynb
 def generator_vocabulary(seed: int = 0) -> list[str]:
     "Sentences that between them hold every word the generator uses: a corpus sample and both sides of the pool."
     return grammatical_sentences(60_000, seed=seed + 1) + sorted(reserved_sentences())
@@ -81,8 +86,10 @@ def neox_config(tok, d_model=64, n_layers=2, n_heads=2) -> GPTNeoXConfig:
                          rotary_pct=0.25, use_parallel_residual=True, tie_word_embeddings=False,
                          bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
 
+# %% ../nbs/12_pretrain.ipynb
 def log_schedule(steps: int) -> list[int]:
     "Checkpoint steps: 0 and the powers of two up to `steps`, then `steps` itself (Pythia's early schedule)."
+    steps = check_int('steps', steps, lo=0)
     s = [0] + [2**i for i in range(int(math.log2(steps)) + 1)] if steps >= 1 else [0]
     return sorted(set(s) | {steps})
 
@@ -98,8 +105,23 @@ class PretrainConfig:
     weight_decay: float = 0.01
     n_sentences: int = 40_000  # corpus size
     seed: int = 0  # model init, corpus and batch order
-    def to_dict(self): return asdict(self)
+    def to_dict(self) -> dict:
+        "The settings as a plain dict (what `pretrain.json` records)."
+        return asdict(self)
+    def check(self, prefix: str = '') -> 'PretrainConfig':
+        "`self` if every setting makes sense, else a `ConfigError` naming the first one that does not (as `prefix`+name)."
+        p = prefix
+        check_choice(f'{p}size', self.size, list(PRETRAIN_SIZES))
+        check_int(f'{p}steps', self.steps, lo=1)
+        check_int(f'{p}batch_size', self.batch_size, lo=1)
+        check_float(f'{p}lr', self.lr, lo=0, lo_open=True)
+        check_int(f'{p}warmup', self.warmup, lo=0)
+        check_float(f'{p}weight_decay', self.weight_decay, lo=0)
+        check_int(f'{p}n_sentences', self.n_sentences, lo=1, hi=10_000_000)   # the corpus is held in memory
+        check_int(f'{p}seed', self.seed, lo=0)
+        return self
 
+# %% ../nbs/12_pretrain.ipynb
 def _batch_ids(cfg: PretrainConfig, step: int, n: int) -> np.ndarray:
     "Sentence indices of batch `step`: a function of (seed, step) only, so resuming changes nothing."
     return np.random.default_rng([cfg.seed, step]).integers(0, n, cfg.batch_size)
@@ -111,26 +133,34 @@ def _lr_lambda(cfg: PretrainConfig):
         return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
     return f
 
+# %% ../nbs/12_pretrain.ipynb
 def _encode_corpus(tok, corpus) -> list[list[int]]:
     return [[tok.bos_token_id] + tok(s, add_special_tokens=False)['input_ids'] + [tok.eos_token_id] for s in corpus]
 
 def _collate(seqs, pad_id):
-    L = max(map(len, seqs))
-    ids = torch.full((len(seqs), L), pad_id, dtype=torch.long)
-    for i, s in enumerate(seqs): ids[i, :len(s)] = torch.tensor(s)
-    mask = ids != pad_id
-    return ids, mask, ids.masked_fill(~mask, -100)
+    "A padded batch (utils.pad_right) with its attention mask and labels (-100 on padding)."
+    ids, mask, _ = pad_right(seqs, pad_id)
+    return ids, mask, ids.masked_fill(mask == 0, -100)
 
-def _save_dir(model, tok, path: Path):
-    tmp = path.with_name(path.name + '.tmp')
-    shutil.rmtree(tmp, ignore_errors=True)
+# %% ../nbs/12_pretrain.ipynb
+def _save_dir(model, tok, path: Path, prov: dict | None = None):
+    "Write a checkpoint folder atomically (utils.atomic_dir), with its provenance."
     hf_logging.disable_progress_bar()  # no "Writing model shards" bar per checkpoint
-    try: model.save_pretrained(tmp); tok.save_pretrained(tmp)
+    try:
+        with atomic_dir(path) as tmp:
+            model.save_pretrained(tmp); tok.save_pretrained(tmp)
+            if prov is not None: save_json(prov, tmp/'provenance.json')
+            mode = 0o666 & ~_umask()               # safetensors writes its file 0600: give it the user's umask
+            for f in tmp.iterdir(): f.chmod(mode)
     finally: hf_logging.enable_progress_bar()
-    shutil.rmtree(path, ignore_errors=True); os.replace(tmp, path)
 
-def _save_state(state: dict, path: Path):
-    tmp = path.with_name(path.name + '.tmp'); torch.save(state, tmp); os.replace(tmp, path)
+def _umask() -> int:
+    m = os.umask(0); os.umask(m); return m
+
+def _save_state(state: dict, path: Path): atomic_write(path, lambda t: torch.save(state, t))
+
+def _state(step, opt, sched, log, weights) -> dict:
+    return {'step': step, 'opt': opt.state_dict(), 'sched': sched.state_dict(), 'log': log, 'weights': weights}
 
 # %% ../nbs/12_pretrain.ipynb
 def checkpoints(out) -> list[tuple[int, Path]]:
@@ -139,55 +169,94 @@ def checkpoints(out) -> list[tuple[int, Path]]:
     found = [(int(p.name[4:]), p) for p in out.glob('step*') if p.is_dir() and p.name[4:].isdigit()]
     return sorted(found)
 
-def _check_run(out: Path, cfg: PretrainConfig):
+# %% ../nbs/12_pretrain.ipynb
+def _claim_run(out: Path, cfg: PretrainConfig) -> dict | None:
+    "Check that `out` can hold this run: a new or empty folder, or one that holds this run (its pretrain.json, returned)."
+    check(not out.exists() or out.is_dir(), f"{out} is a file, not a folder: give another output folder", RunFolderError)
     p = out/'pretrain.json'
     if p.exists():
-        old = json.loads(p.read_text())
-        if old != cfg.to_dict():
-            diff = sorted(k for k in old if old[k] != cfg.to_dict().get(k))
-            raise ValueError(f"{out} holds a pretraining run with other settings ({', '.join(diff)}); use another out or delete it")
-    else:
-        out.mkdir(parents=True, exist_ok=True); p.write_text(json.dumps(cfg.to_dict(), indent=1))
+        old = load_json(p, fix=f"delete {out} and run lts_pretrain again to recompute it")
+        mine = {k: v for k, v in old.items() if k != 'provenance'} if isinstance(old, dict) else old
+        if mine != cfg.to_dict():
+            diff = sorted(k for k in cfg.to_dict() if not isinstance(mine, dict) or mine.get(k) != cfg.to_dict()[k])
+            raise RunFolderError(f"{out} holds a pretraining run with other settings ({', '.join(diff)}); use another out or delete it")
+        return old
+    check(not (out.exists() and any(out.iterdir())),
+          f"{out} is not empty and holds no pretraining run (no pretrain.json): give a new or empty folder", RunFolderError)
+    try: out.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise RunFolderError(f"cannot create the run folder {out}: {e.strerror or e}") from None
+    check(os.access(out, os.W_OK), f"cannot write into {out}: give a folder you can write to", RunFolderError)
+    return None
+
+# %% ../nbs/12_pretrain.ipynb
+def _load_state(out: Path) -> dict:
+    "The saved optimiser state of a run, and the checkpoint it belongs to, checked."
+    fix = f"delete {out} and run lts_pretrain again to recompute it"
+    try: st = torch.load(out/'state.pt', weights_only=True)
+    except Exception as e: raise RunFolderError(f"{out/'state.pt'} is damaged ({type(e).__name__}: {str(e)[:120]}); {fix}") from None
+    check(isinstance(st, dict) and {'step', 'opt', 'sched'} <= set(st), f"{out/'state.pt'} is not a pretraining state; {fix}", RunFolderError)
+    return st
+
+def _load_checkpoint(out: Path, st: dict):
+    "The model of the checkpoint `st` was saved with; a missing, damaged or changed checkpoint folder is an error."
+    d, fix = out/f"step{st['step']}", f"delete {out} and run lts_pretrain again to recompute it"
+    try:
+        with _quiet_loading(): model = AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32)
+    except Exception as e: raise RunFolderError(f"{d} cannot be loaded to resume ({type(e).__name__}: {str(e)[:120]}); {fix}") from None
+    if st.get('weights') and weights_hash(model) != st['weights']:
+        raise RunFolderError(f"{d} was changed after it was written (its weights hash differs from state.pt's); {fix}")
+    return model
+
+# %% ../nbs/12_pretrain.ipynb
+def _provenance(cfg: PretrainConfig, corpus_hash: str, lm: LM | None = None, **extra) -> dict:
+    data = {'source': 'lts_nb.generate.grammatical_sentences', 'sha256': corpus_hash, 'n_sentences': cfg.n_sentences}
+    return provenance(lm, data=data, seeds={'seed': cfg.seed}, config=cfg.to_dict(), **extra)
 
 def pretrain(out, cfg: PretrainConfig | None = None, progress: bool = True, stop_after: int | None = None) -> list[tuple[int, Path]]:
     "Train `cfg.size` from scratch, saving checkpoints on `log_schedule(cfg.steps)` into `out`; resumes if interrupted."
-    out, cfg = Path(out), cfg or PretrainConfig()
-    if cfg.size not in PRETRAIN_SIZES: raise ValueError(f"unknown size {cfg.size!r}; sizes: {', '.join(PRETRAIN_SIZES)}")
-    _check_run(out, cfg)
+    out, cfg = Path(out), (cfg or PretrainConfig()).check()
+    if stop_after is not None: stop_after = check_int('stop_after', stop_after, lo=0)
+    old = _claim_run(out, cfg)
     corpus = pretrain_corpus(cfg.n_sentences, cfg.seed)
+    corpus_hash = content_hash(corpus)
+    if old is not None and (old.get('provenance') or {}).get('data', {}).get('sha256', corpus_hash) != corpus_hash:
+        raise RunFolderError(f"{out} was started on another corpus (the generator changed since); use another out or delete it")
     tok = word_tokenizer(generator_vocabulary())
     data = _encode_corpus(tok, corpus)
     schedule = log_schedule(cfg.steps)
     torch.manual_seed(cfg.seed)
     model = AutoModelForCausalLM.from_config(neox_config(tok, **PRETRAIN_SIZES[cfg.size]), dtype=torch.float32)
+    if old is None: save_json({**cfg.to_dict(), 'provenance': _provenance(cfg, corpus_hash)}, out/'pretrain.json')
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg))
-    step = 0
+    step, log = 0, []
+    def save(step):
+        lm = LM(model, tok, name=f'pretrain-{cfg.size}@step{step}', source=str(out/f'step{step}'))
+        prov = _provenance(cfg, corpus_hash, lm, step=step)
+        model.eval(); _save_dir(model, tok, out/f'step{step}', prov); model.train()
+        _save_state(_state(step, opt, sched, log, weights_hash(model)), out/'state.pt')
+        atomic_write(out/'train_log.jsonl', ''.join(to_json(r, indent=None) + '\n' for r in log))
+        save_json(prov, out/'provenance.json')
     if (out/'state.pt').exists():
-        st = torch.load(out/'state.pt', weights_only=False)
-        step = st['step']
-        with _quiet_loading(): model = AutoModelForCausalLM.from_pretrained(out/f'step{step}', dtype=torch.float32)
+        st = _load_state(out)
+        step, log = st['step'], list(st.get('log', []))
+        model = _load_checkpoint(out, st)
         opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
         sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg))  # before loading: it overwrites the lr
         opt.load_state_dict(st['opt']); sched.load_state_dict(st['sched'])
-    elif 0 in schedule: _save_dir(model, tok, out/'step0'); _save_state(_state(0, opt, sched), out/'state.pt')
+    elif 0 in schedule: save(0)
     model.train()
     losses, bar = [], tqdm(total=cfg.steps, initial=step, desc=f'pretrain {cfg.size}', disable=not progress)
-    while step < cfg.steps:
+    while step < cfg.steps and (stop_after is None or step < stop_after):
         ids, mask, labels = _collate([data[i] for i in _batch_ids(cfg, step, len(data))], tok.pad_token_id)
         loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
         opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step(); sched.step(); step += 1; losses.append(loss.item()); bar.update()
         if step in schedule:
-            model.eval(); _save_dir(model, tok, out/f'step{step}'); model.train()
-            _save_state(_state(step, opt, sched), out/'state.pt')
-            with open(out/'train_log.jsonl', 'a') as f: f.write(json.dumps({'step': step, 'loss': float(np.mean(losses))}) + '\n')
-            losses = []
-        if stop_after is not None and step >= stop_after: break
+            log.append({'step': step, 'loss': float(np.mean(losses))}); losses = []
+            save(step)
     bar.close()
     return checkpoints(out)
-
-def _state(step, opt, sched) -> dict: return {'step': step, 'opt': opt.state_dict(), 'sched': sched.state_dict()}
 
 # %% ../nbs/12_pretrain.ipynb
 def checkpoint_accuracy(runs: dict, pairs: TaskSet, batch_size: int = 64) -> pd.DataFrame:
@@ -211,10 +280,8 @@ def lts_pretrain(size: str = 's',  # xs, s or m (PRETRAIN_SIZES)
                  seed: int = 0,  # init, corpus and batch order
                  quiet: bool = False):  # no progress bar
     "Pretrain a small GPT-NeoX on generated sentences, with checkpoints on a log schedule."
-    cfg = PretrainConfig(size=size, steps=steps, batch_size=batch_size, lr=lr, n_sentences=n_sentences, seed=seed)
-    out = out or f'runs/pretrain/{size}'
-    try:
+    with cli_errors('lts_pretrain'):
+        cfg = PretrainConfig(size=size, steps=steps, batch_size=batch_size, lr=lr, n_sentences=n_sentences, seed=seed).check('--')
+        out = out or f'runs/pretrain/{size}'
         t0 = time.perf_counter(); cks = pretrain(out, cfg, progress=not quiet)
-    except (ValueError, DataError) as e:
-        print(f"lts_pretrain: error: {e}", file=sys.stderr); sys.exit(2)
     print(f"{size}: {len(cks)} checkpoints in {out} ({time.perf_counter() - t0:.0f} s)")

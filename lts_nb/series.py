@@ -4,25 +4,28 @@
 
 # %% ../nbs/13_series.ipynb 3
 from __future__ import annotations
-import json, re, sys, time
+import hashlib, re, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import altair as alt
 import numpy as np
 import pandas as pd
+from fastcore.meta import delegates
 from fastcore.script import call_parse
 from tqdm.auto import tqdm
 
-from .data import DataError, TaskSet
+from .data import TaskSet
 from .ftgd import FTGDConfig
-from .models import ModelNotAvailable, load_model
-from .probes import pairs_to_draw, resolve_tasks, run_task_space, _read_json, _write_json
+from .models import ALIASES, load_model, pick_device
+from .probes import ENGINES, pairs_to_draw, resolve_tasks, run_task_space
+from .provenance import content_hash, model_info, provenance, write_sidecar
 from .task_space import TaskSpace, offdiag
+from .utils import (ConfigError, LtsError, MissingExtra, RunFolderError, atomic_write, check, check_choice, check_int,
+                          cli_errors, load_json, same_json, save_json, slug)
 
 # %% auto 0
-__all__ = ['SERIES_SPACES', 'SERIES_METRICS', 'parse_ref', 'ref_position', 'Series', 'run_series', 'series_table', 'series_frame',
-           'series_chart', 'lts_series']
+__all__ = ['SERIES_SPACES', 'SERIES_METRICS', 'parse_ref', 'check_ref', 'ref_position', 'member_dir', 'Series', 'run_series',
+           'series_table', 'series_frame', 'series_chart', 'lts_series']
 
 # %% ../nbs/13_series.ipynb
 def parse_ref(ref: str) -> tuple[str, str | None]:
@@ -30,6 +33,16 @@ def parse_ref(ref: str) -> tuple[str, str | None]:
     ref, _, rev = str(ref).partition('@')
     return ref, (rev or None)
 
+def check_ref(ref: str) -> tuple[str, str | None]:
+    "`parse_ref(ref)`, checked: a revision only on a hub id (not on a local folder, a file or an alias)."
+    check(isinstance(ref, str) and ref.strip(), f"a model reference must be a non-empty string, got {ref!r}")
+    name, rev = parse_ref(ref)
+    local = name in ALIASES or Path(name).expanduser().exists() or name.endswith('.gguf')
+    check(not (rev and local), f"{ref!r}: revision {rev!r} given for {name!r}, which is a local model, not a hub id; a "
+          f"revision selects a hub branch or commit. Pass the checkpoint's own folder (e.g. {name}/{rev}) instead")
+    return name, rev
+
+# %% ../nbs/13_series.ipynb
 _STEP = re.compile(r'^(?P<family>.*?)(?P<sep>[@/])step(?P<step>\d+)$')
 
 def ref_position(label: str) -> tuple[str, int | None]:
@@ -38,7 +51,12 @@ def ref_position(label: str) -> tuple[str, int | None]:
     if not m: return str(label), None
     return (m['family'] if m['sep'] == '@' else Path(m['family']).name), int(m['step'])
 
-def _slug(label: str) -> str: return re.sub(r'[^\w.-]+', '_', label).strip('_')
+# %% ../nbs/13_series.ipynb
+def member_dir(label: str) -> str:
+    "The folder name of a member's run: its label as a slug; a long one keeps both ends and gains a hash, so names stay distinct."
+    s = slug(label, max_len=10**6).lstrip('.') or '_'
+    if len(s) > 100: s = f"{s[:40]}-{hashlib.sha1(str(label).encode()).hexdigest()[:10]}-{s[-40:]}"
+    return s
 
 # %% ../nbs/13_series.ipynb
 @dataclass
@@ -47,34 +65,99 @@ class Series:
     runs: dict = field(default_factory=dict)
     def add_run(self, label: str, run_dir) -> 'Series':
         "Add an existing task-space run (e.g. one made by `lts_task_space`)."
-        if not (Path(run_dir)/'task_space.json').exists(): raise FileNotFoundError(f"{run_dir} holds no task_space.json")
+        if not (Path(run_dir)/'task_space.json').exists(): raise RunFolderError(f"{run_dir} holds no task_space.json")
         self.runs[label] = Path(run_dir); return self
-    def space(self, label: str) -> TaskSpace: return TaskSpace.load(self.runs[label])
-    def spaces(self) -> dict[str, TaskSpace]: return {k: self.space(k) for k in self.runs}
+    def space(self, label: str) -> TaskSpace:
+        "The task space of member `label`; a damaged one is a `RunFolderError` saying how to recompute it."
+        d = self.runs[label]
+        fix = f"delete {d} and run the series again to recompute this member"
+        try: return TaskSpace.load(d)
+        except LtsError as e: raise RunFolderError(f"{e}; {fix}") from None
+        except Exception as e: raise RunFolderError(f"{d}: the task space (task_space.json/.npz) is damaged ({type(e).__name__}: {str(e)[:120]}); {fix}") from None
+    def spaces(self) -> dict[str, TaskSpace]:
+        "Every member's task space, in series order."
+        return {k: self.space(k) for k in self.runs}
     def __len__(self): return len(self.runs)
     def __repr__(self): return f"Series({len(self)} runs: {', '.join(self.runs)})"
     @classmethod
     def load(cls, out) -> 'Series':
         "Read a series written by `run_series` (its `series.json` index)."
-        idx = _read_json(Path(out)/'series.json')
+        p = Path(out)/'series.json'
+        if not p.exists(): raise RunFolderError(f"{out} holds no series.json (not a series folder)")
+        idx = load_json(p, fix='delete it and run the series again to rebuild it')
+        check(isinstance(idx, dict) and isinstance(idx.get('runs'), dict), f"{p} is damaged (no 'runs' index)", RunFolderError)
         return cls({k: Path(out)/v for k, v in idx['runs'].items()})
 
+# %% ../nbs/13_series.ipynb
+_NOT_SETTINGS = ('engine', 'address', 'cpus', 'gpus', 'threads', 'verbose', 'progress')   # how it runs, not what it computes
+
+def _series_models(models) -> dict:
+    "The {label: ref} of `models`, checked: at least one, no label twice, one folder per label, revisions on hub ids only."
+    if isinstance(models, str): models = [models]
+    items = list(models.items()) if isinstance(models, dict) else [(m, m) for m in models]
+    check(items, "a series needs at least one model")
+    labels = [str(k) for k, _ in items]
+    twice = sorted({l for l in labels if labels.count(l) > 1})
+    check(not twice, f"model(s) given more than once: {twice}")
+    dirs = {}
+    for label, ref in items:
+        check_ref(ref)
+        d = member_dir(label)
+        check(d not in dirs, f"labels {dirs.get(d)!r} and {label!r} would share the folder {d!r}; give distinct labels")
+        dirs[d] = label
+    return dict(items)
+
+def _claim_series(out: Path, refs: dict, settings: dict) -> dict:
+    "The existing series.json of `out` if it holds this series (same settings, same ref per label), else an error."
+    check(not out.exists() or out.is_dir(), f"--out {out} is a file, not a folder", RunFolderError)
+    p = out/'series.json'
+    if not p.exists():
+        check(not (out.exists() and any(out.iterdir())),
+              f"--out {out} is not empty and holds no series (no series.json): give a new or empty folder", RunFolderError)
+        try: out.mkdir(parents=True, exist_ok=True)
+        except OSError as e: raise RunFolderError(f"cannot create --out {out}: {e.strerror or e}") from None
+        return {}
+    old = load_json(p, fix=f'delete {out} and run the series again to recompute it')
+    if not same_json(old.get('settings'), settings):
+        diff = sorted(k for k in set(settings) | set(old.get('settings') or {})
+                      if not same_json((old.get('settings') or {}).get(k), settings.get(k)))
+        raise RunFolderError(f"{out} holds a series with other settings ({', '.join(diff)}); use another --out or delete it")
+    moved = sorted(l for l, r in refs.items() if l in old.get('refs', {}) and old['refs'][l] != r)
+    check(not moved, f"{out} holds a series whose member(s) {moved} are other models; use another --out or delete it", RunFolderError)
+    return old
+
+# %% ../nbs/13_series.ipynb
+@delegates(run_task_space, keep=True)
 def run_series(models, pairs: TaskSet, out, cfg: FTGDConfig | None = None, steps: int = 40, n_train: int = 64,
-               n_test: int = 100, seed: int = 0, device=None, progress: bool = True, **kw) -> Series:
+               n_test: int = 100, seed: int = 0, device=None, progress: bool = True, data_source: str | None = None,
+               **kwargs) -> Series:
     "One task space per model reference (list, or {label: ref}) with the same tasks, splits and seeds, in `out/LABEL`."
-    models = {m: m for m in models} if not isinstance(models, dict) else dict(models)
-    if not models: raise ValueError("a series needs at least one model")
+    refs = _series_models(models)
+    steps, n_train, n_test = check_int('steps', steps, lo=1), check_int('n_train', n_train, lo=1), check_int('n_test', n_test, lo=1)
+    seed = check_int('seed', seed, lo=0)
+    check(isinstance(pairs, TaskSet) and len(pairs) >= 3, f"a task space needs at least 3 tasks, got {len(pairs)}")
+    if 'engine' in kwargs: check_choice('engine', kwargs['engine'], list(ENGINES))
+    if device not in (None, 'auto'): pick_device(device)
     out, cfg = Path(out), cfg or FTGDConfig(steps=steps, seed=seed)
-    out.mkdir(parents=True, exist_ok=True)
-    series = Series()
-    for label, ref in tqdm(models.items(), desc='series', disable=not progress):
-        d = out/_slug(label)
-        if not (d/'task_space.json').exists():
-            lm = load_model(*parse_ref(ref), device=device)
-            run_task_space(lm, pairs, d, cfg, n_train, n_test, seed=seed, progress=False, **kw)
+    settings = {'ftgd': cfg.to_dict(), 'n_train': n_train, 'n_test': n_test, 'seed': seed, 'pairs': content_hash(pairs),
+                **{k: v for k, v in kwargs.items() if k not in _NOT_SETTINGS}}
+    old = _claim_series(out, refs, settings)
+    info, series = dict(old.get('models', {})), Series()
+    data = {'source': str(data_source or 'pairs'), 'sha256': settings['pairs'], 'tasks': list(pairs)}
+    def index():
+        prov = provenance([info[k] for k in series.runs if k in info], data=data, seeds={'seed': seed}, config=settings)
+        save_json({'runs': {k: v.name for k, v in series.runs.items()}, 'refs': refs, 'settings': settings,
+                   'models': info, 'provenance': prov}, out/'series.json')
+    index()
+    for label, ref in tqdm(refs.items(), desc='series', disable=not progress):
+        d = out/member_dir(label)
+        if not (d/'task_space.json').exists() or label not in info:
+            lm = load_model(*check_ref(ref), device=device)
+            info[label] = model_info(lm)
+            run_task_space(lm, pairs, d, cfg, n_train, n_test, seed=seed, progress=False, **kwargs)
             del lm
         series.runs[label] = d
-        _write_json({'runs': {k: v.name for k, v in series.runs.items()}, 'refs': models}, out/'series.json')
+        index()
     return series
 
 # %% ../nbs/13_series.ipynb
@@ -85,7 +168,7 @@ def series_table(series: Series, n_perm: int = 999, seed: int = 0) -> pd.DataFra
     rows, spaces = [], series.spaces()
     for label, sp in spaces.items():
         fam, step = ref_position(label)
-        before = _read_json(series.runs[label]/'eval_before.json')
+        before = load_json(series.runs[label]/'eval_before.json', fix=f"delete {series.runs[label]} and run the series again")
         st = sp.stats(n_perm=n_perm, seed=seed)
         r = dict(label=label, family=fam, step=step, n_params=sp.meta.get('n_params'), acc=float(np.mean([before['acc'][t] for t in sp.tasks])))
         for k in SERIES_SPACES:
@@ -115,9 +198,15 @@ def series_frame(table: pd.DataFrame, metrics=SERIES_METRICS) -> pd.DataFrame:
     return (t.reset_index().melt(id_vars=['label', 'family', 'step'], value_vars=list(metrics), var_name='metric')
              .assign(metric=lambda d: d.metric.map(metrics)).dropna(subset=['value']))
 
-def series_chart(table: pd.DataFrame, metrics=SERIES_METRICS, columns: int = 4, width: int = 170, height: int = 120) -> alt.FacetChart:
+# %% ../nbs/13_series.ipynb
+def _altair():
+    try: import altair as alt
+    except ImportError: raise MissingExtra("plotting a series needs altair: pip install 'lts_nb[views]'") from None
+    return alt
+
+def series_chart(table: pd.DataFrame, metrics=SERIES_METRICS, columns: int = 4, width: int = 170, height: int = 120) -> 'alt.FacetChart':
     "Small multiples: each metric against the training step (log), one line per size family."
-    df = series_frame(table, metrics)
+    alt, df = _altair(), series_frame(table, metrics)
     return (alt.Chart(df).mark_line(point=True)
             .encode(x=alt.X('step:Q', scale=alt.Scale(type='log'), title='training step'),
                     y=alt.Y('value:Q', title=None, scale=alt.Scale(zero=False)),
@@ -128,6 +217,18 @@ def series_chart(table: pd.DataFrame, metrics=SERIES_METRICS, columns: int = 4, 
             .resolve_scale(y='independent'))
 
 # %% ../nbs/13_series.ipynb
+def _series_outputs(ser: Series, out: Path):
+    "Write the table (and the chart, if altair is installed) atomically, with a provenance sidecar; returns the table."
+    tab = series_table(ser)
+    atomic_write(out/'series.csv', tab.to_csv)
+    files = ['series.csv']
+    if tab.step.notna().any():
+        try: chart = series_chart(tab)
+        except MissingExtra as e: print(f"lts_series: note: {e}; series.html not written", file=sys.stderr)
+        else: atomic_write(out/'series.html', lambda t: chart.save(t, format='html', inline=True)); files.append('series.html')
+    write_sidecar(out/'series.csv', load_json(out/'series.json')['provenance'], files=files)
+    return tab
+
 @call_parse
 def lts_series(models: str = None,  # comma-separated model references, each REF or REF@revision (required)
                blimp: str = None,  # BLiMP dir, zip, jsonl or URL; default: our generated tasks
@@ -141,16 +242,18 @@ def lts_series(models: str = None,  # comma-separated model references, each REF
                device: str = None,  # cpu, cuda, mps or auto
                quiet: bool = False):  # no progress bar
     "Task spaces of a series of models or checkpoints, with the same tasks and seeds, and how they change."
-    refs = [m for m in (models or '').split(',') if m]
-    try:
-        if not refs: raise ValueError("--models is required: comma-separated model references (REF or REF@revision)")
+    with cli_errors('lts_series'):
+        refs = [m.strip() for m in (models or '').split(',') if m.strip()]
+        check(refs, "--models is required: comma-separated model references (REF or REF@revision)")
+        for r in refs: check_ref(r)
+        steps, n_train = check_int('--steps', steps, lo=1), check_int('--n_train', n_train, lo=1)
+        n_test, seed = check_int('--n_test', n_test, lo=1), check_int('--seed', seed, lo=0)
+        check_choice('--engine', engine, list(ENGINES))
+        check(tasks.strip(), "--tasks is empty: give comma-separated task uids, 'demo' or 'all'")
+        if device not in (None, 'auto'): pick_device(device)
         ts = resolve_tasks(tasks, blimp, pairs_to_draw(n_train, n_test), seed)
         ser = run_series(refs, ts, out, steps=steps, n_train=n_train, n_test=n_test, seed=seed, device=device,
-                         progress=not quiet, engine=engine)
-    except (DataError, ModelNotAvailable, FileNotFoundError, ValueError, KeyError, ImportError) as e:
-        print(f"lts_series: error: {e}", file=sys.stderr); sys.exit(2)
-    tab = series_table(ser)
-    tab.to_csv(Path(out)/'series.csv')
-    if tab.step.notna().any(): series_chart(tab).save(str(Path(out)/'series.html'), inline=True)
+                         progress=not quiet, engine=engine, data_source=blimp or 'lts_nb.generate')
+        tab = _series_outputs(ser, Path(out))
     print(tab[['family', 'step', 'acc', 'ratio_transfer_margin', 'sharing_within', 'stab_gradsim']]
           .to_string(float_format=lambda x: f'{x:.3f}'))

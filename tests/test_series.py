@@ -18,12 +18,13 @@ def pretrained(tmp_path_factory):
 def test_pretrain_log_schedule(pretrained):
     assert sorted(p.name for p in pretrained.glob('step*')) == ['step0', 'step1', 'step2', 'step4', 'step8']
     assert not list(pretrained.glob('*.tmp'))
+    assert json.loads((pretrained/'step8'/'provenance.json').read_text())['model']['weights_sha256'].startswith('sha256:')
     log = [json.loads(l) for l in (pretrained/'train_log.jsonl').read_text().splitlines()]
     assert [r['step'] for r in log] == [1, 2, 4, 8]
 
 def test_pretrain_bad_input(pretrained, tmp_path):
     r = subprocess.run([str(BIN/'lts_pretrain'), '--size', 'xxl', '--out', str(tmp_path/'x'), '--quiet'], capture_output=True, text=True)
-    assert r.returncode == 2 and "unknown size 'xxl'" in r.stderr
+    assert r.returncode == 2 and "--size must be one of 'xs', 's', 'm'; got 'xxl'" in r.stderr
     r = subprocess.run([str(BIN/'lts_pretrain'), '--size', 'xs', '--steps', '16', '--out', str(pretrained), '--quiet'],
                        capture_output=True, text=True)
     assert r.returncode == 2 and 'other settings' in r.stderr
@@ -38,6 +39,10 @@ def test_series_cli(pretrained, tmp_path):
     assert tab.step.tolist() == [2, 4, 8] and set(tab.family) == {'xs'}
     assert tab.stab_gradsim.isna().tolist() == [True, False, False]
     assert (tmp_path/'ser'/'series.html').exists()
+    from lts_nb.provenance import missing_provenance, read_provenance
+    for f in ('series.csv', 'series.html', 'series.json'):
+        assert missing_provenance(read_provenance(tmp_path/'ser'/f)) == [], f
+    assert len(read_provenance(tmp_path/'ser'/'series.csv')['model']) == 3
     from lts_nb.series import Series
     logs = {k: (d/'log.txt').read_text() for k, d in Series.load(tmp_path/'ser').runs.items()}
     assert len(logs) == 3
