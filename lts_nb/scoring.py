@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_scoring.ipynb 3
 from __future__ import annotations
-import contextlib, weakref, warnings
+import contextlib, math, weakref, warnings
 from typing import Sequence
 
 import numpy as np
@@ -14,41 +14,50 @@ from tqdm.auto import tqdm
 
 from .models import LM
 from .data import MinimalPair, TaskSet
+from .utils import DataError, NumericalError, check_int, common_prefix_len, pad_right
 
 # %% auto 0
-__all__ = ['REDUCTIONS', 'MODES', 'tokenize_sentences', 'pad_ids', 'encode_batch', 'head_split', 'target_logprobs', 'eval_mode',
-           'token_logprobs', 'reduce_logprobs', 'score_sentences', 'common_prefix_len', 'pack_pairs',
+__all__ = ['pad_ids', 'REDUCTIONS', 'MODES', 'context_size', 'tokenize_sentences', 'encode_batch', 'head_split',
+           'target_logprobs', 'eval_mode', 'token_logprobs', 'reduce_logprobs', 'score_sentences', 'pack_pairs',
            'can_share_prefix', 'pair_token_logprobs', 'shared_word_prefix', 'context_lengths', 'score_pairs',
-           'task_accuracy', 'phenomenon_accuracy']
+           'wilson_interval', 'task_accuracy', 'phenomenon_accuracy', 'pair_margins', 'perplexity', 'evaluate']
 
 # %% ../nbs/03_scoring.ipynb
 def _check_sentences(sentences) -> list[str]:
     if isinstance(sentences, str): raise TypeError("pass a list of sentences, not a single string")
     sentences = list(sentences)
-    if not sentences: raise ValueError("no sentences to score")
+    if not sentences: raise DataError("no sentences to score")
     for i, s in enumerate(sentences):
-        if not isinstance(s, str) or not s.strip(): raise ValueError(f"sentence {i} is empty: {s!r}")
+        if not isinstance(s, str) or not s.strip(): raise DataError(f"sentence {i} is empty: {s!r}")
     return sentences
+
+def context_size(lm: LM) -> int | None:
+    "The longest token sequence the model takes (`max_position_embeddings`), if it says."
+    return getattr(lm.model.config, 'max_position_embeddings', None)
+
+def _check_lengths(lm: LM, ids, sentences):
+    n = context_size(lm)
+    long = [i for i, x in enumerate(ids) if n and len(x) > n]
+    if long:
+        i = long[0]; s = sentences[i]
+        raise DataError(f"sentence {i} has {len(ids[i])} tokens with the prefix, more than the model's context of {n} "
+                        f"({len(long)} such sentence(s)); shorten or split it: {s[:60]!r}{'...' if len(s) > 60 else ''}")
 
 def tokenize_sentences(lm: LM, sentences: Sequence[str]) -> list[list[int]]:
     "Token ids of each sentence with `lm.prefix_ids` (by default the BOS token) prepended."
     sentences = _check_sentences(sentences)
     enc = lm.tokenizer(sentences, add_special_tokens=False)['input_ids']
     for i, e in enumerate(enc):
-        if not e: raise ValueError(f"sentence {i} has no tokens: {sentences[i]!r}")
+        if not e: raise DataError(f"sentence {i} has no tokens: {sentences[i]!r}")
     pre = lm.prefix_ids
     if not pre:   # no prefix token: the first token has no context and is not scored, so a sentence needs two
         short = [i for i, e in enumerate(enc) if len(e) < 2]
-        if short: raise ValueError(f"sentence {short[0]} has one token, which prefix='none' leaves nothing to score: {sentences[short[0]]!r}")
-    return [[*pre, *e] for e in enc]
+        if short: raise DataError(f"sentence {short[0]} has one token, which prefix='none' leaves nothing to score: {sentences[short[0]]!r}")
+    ids = [[*pre, *e] for e in enc]
+    _check_lengths(lm, ids, sentences)
+    return ids
 
-def pad_ids(ids: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    "Right-pad token id lists: (input_ids [B,T], attention_mask [B,T], lengths [B])."
-    lengths = torch.tensor([len(x) for x in ids])
-    input_ids = torch.full((len(ids), int(lengths.max())), pad_id, dtype=torch.long)
-    for i, x in enumerate(ids): input_ids[i, :len(x)] = torch.tensor(x)
-    attention_mask = (torch.arange(input_ids.shape[1])[None] < lengths[:, None]).long()
-    return input_ids, attention_mask, lengths
+pad_ids = pad_right   # one padding helper for the package: lts_nb.utils.pad_right
 
 def encode_batch(lm: LM, sentences: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     "`(input_ids, attention_mask, lengths)` of `sentences` with the prefix token prepended, right-padded with `lm.pad_id`; `lengths` counts the prefix."
@@ -80,15 +89,17 @@ def _forward(lm: LM, input_ids, attention_mask=None, position_ids=None):
     if attention_mask is not None: kw['attention_mask'] = attention_mask.to(lm.device)
     if position_ids is not None: kw['position_ids'] = position_ids.to(lm.device)
     split = head_split(lm.model)
-    if split: return split[0](**kw).last_hidden_state, split[1]
-    return lm.model(**kw).logits, None
+    with lm.autocast():   # bfloat16 matmuls when lm.compute_dtype says so; a no-op in float32
+        if split: return split[0](**kw).last_hidden_state, split[1]
+        return lm.model(**kw).logits, None
 
 def target_logprobs(h: torch.Tensor, head, rows, pos, targets, chunk: int = 512) -> torch.Tensor:
     "`log p(targets[i] | position (rows[i], pos[i]))` from hidden states `h` (or logits, when `head` is None), `chunk` rows at a time, as float64."
     hs, targets, out = h[rows, pos], targets.to(h.device), []
     for i in range(0, len(hs), chunk):
         z = hs[i:i+chunk]
-        z = (head(z) if head is not None else z).float()
+        with torch.autocast(h.device.type, enabled=False):   # the head, softmax and log-probs always in float32
+            z = head(z.float()) if head is not None else z.float()
         out.append(z.gather(-1, targets[i:i+chunk, None])[:, 0] - z.logsumexp(-1))
     return torch.cat(out).double().cpu()
 
@@ -147,14 +158,6 @@ def score_sentences(lm: LM, sentences: Sequence[str], reduction: str = 'sum', ba
     return np.array([reduce_logprobs(a, reduction) for a in token_logprobs(lm, sentences, batch_size, progress)])
 
 # %% ../nbs/03_scoring.ipynb
-def common_prefix_len(a: Sequence, b: Sequence) -> int:
-    "Length of the longest common prefix of two sequences."
-    k = 0
-    for x, y in zip(a, b):
-        if x != y: break
-        k += 1
-    return k
-
 def _mask_dtype(model):
     impl = getattr(model.config, '_attn_implementation', 'eager')
     return {'sdpa': torch.bool, 'eager': next(model.parameters()).dtype}.get(impl)
@@ -266,6 +269,11 @@ def context_lengths(lm: LM, pairs: Sequence[MinimalPair], gids=None, bids=None) 
     return out
 
 # %% ../nbs/03_scoring.ipynb
+def _nonfinite(lm: LM, p, g, b) -> NumericalError:
+    return NumericalError(f"{lm.name}: non-finite score for pair {p.uid}/{p.pair_id} (good {g}, bad {b}): {p.good!r}; "
+                          "the weights may be damaged (delete the cached model to rebuild it) or the precision too low")
+
+# %% ../nbs/03_scoring.ipynb
 MODES = ('full', 'prefix')
 
 def score_pairs(lm: LM, pairs, reduction: str = 'sum', mode: str = 'full', batch_size: int = 32,
@@ -279,18 +287,28 @@ def score_pairs(lm: LM, pairs, reduction: str = 'sum', mode: str = 'full', batch
     rows = []
     for p, (lg, lb), c in zip(pairs, lps, ctx):
         g, b = reduce_logprobs(lg[c:], reduction), reduce_logprobs(lb[c:], reduction)
+        if not (math.isfinite(g) and math.isfinite(b)): raise _nonfinite(lm, p, g, b)
         rows.append(dict(uid=p.uid, pair_id=p.pair_id, phenomenon=p.phenomenon, field=p.field, good=g, bad=b,
                          margin=g - b, correct=g > b, n_tok_good=len(lg) - c, n_tok_bad=len(lb) - c, n_ctx=c,
                          sentence_good=p.good, sentence_bad=p.bad))
     return pd.DataFrame(rows)
 
 # %% ../nbs/03_scoring.ipynb
+def wilson_interval(k, n, z: float = 1.959964) -> tuple[np.ndarray, np.ndarray]:
+    "Wilson score interval (95% by default) for `k` successes out of `n`."
+    k, n = np.asarray(k, float), np.asarray(n, float)
+    p = k / n; d = 1 + z**2 / n
+    c = (p + z**2 / (2 * n)) / d; h = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / d
+    return c - h, c + h
+
 def task_accuracy(scores: pd.DataFrame) -> pd.DataFrame:
-    "Per task (index `uid`): phenomenon, field, n pairs, accuracy and mean margin."
-    if scores.empty: raise ValueError("no scores to aggregate")
+    "Per task (index `uid`): phenomenon, field, n pairs, accuracy with its standard error and 95% Wilson interval, mean margin."
+    if scores.empty: raise DataError("no scores to aggregate")
     g = scores.groupby('uid', sort=False)
-    return pd.DataFrame({'phenomenon': g.phenomenon.first(), 'field': g.field.first(), 'n': g.size(),
-                         'accuracy': g.correct.mean(), 'margin': g.margin.mean()})
+    n, acc = g.size(), g.correct.mean()
+    lo, hi = wilson_interval(g.correct.sum(), n)
+    return pd.DataFrame({'phenomenon': g.phenomenon.first(), 'field': g.field.first(), 'n': n, 'accuracy': acc,
+                         'se': np.sqrt(acc * (1 - acc) / n), 'acc_lo': lo, 'acc_hi': hi, 'margin': g.margin.mean()})
 
 def phenomenon_accuracy(scores: pd.DataFrame) -> pd.DataFrame:
     "Per phenomenon: tasks, pairs, accuracy and margin macro-averaged over its tasks; plus an 'overall' row (mean over all tasks)."
@@ -299,3 +317,76 @@ def phenomenon_accuracy(scores: pd.DataFrame) -> pd.DataFrame:
     ph = t.groupby('phenomenon').agg(**agg)
     overall = pd.DataFrame({'n_tasks': [len(t)], 'n': [t.n.sum()], 'accuracy': [t.accuracy.mean()], 'margin': [t.margin.mean()]}, index=['overall'])
     return pd.concat([ph, overall]).rename_axis('phenomenon')
+
+# %% ../nbs/03_scoring.ipynb
+from collections import OrderedDict
+_PACKED = OrderedDict()   # (tokenizer, prefix, sentences, batch_size) -> packed batches; a few test sets at a time
+
+def _margin_select(gids, bids, ks):
+    "Which of `pack_pairs`' scored tokens enter the margins, with sign (+1 good, -1 bad) and pair index."
+    keep, sign, pair = [], [], []
+    for i, (g, b, k) in enumerate(zip(gids, bids, ks)):
+        k0 = max(k, 1)   # the good tokens from the first difference on (the first token is never scored)
+        keep += [j >= k0 for j in range(1, len(g))] + [True] * (len(b) - k)
+        sign += [1.0] * (len(g) - 1) + [-1.0] * (len(b) - k)
+        pair += [i] * (len(g) - 1 + len(b) - k)
+    keep = torch.tensor(keep, dtype=torch.bool)
+    return keep, torch.tensor(sign)[keep], torch.tensor(pair)[keep]
+
+def _packed_margin_batches(lm: LM, pairs: list, batch_size: int) -> list:
+    "Tokenised and packed batches of `pairs` for margins, longest first, cached by their sentences."
+    key = (id(lm.tokenizer), tuple(lm.prefix_ids), tuple((p.good, p.bad) for p in pairs), batch_size, _mask_dtype(lm.model))
+    if key in _PACKED: _PACKED.move_to_end(key); return _PACKED[key]
+    ids = tokenize_sentences(lm, [s for p in pairs for s in (p.good, p.bad)])
+    gids, bids = ids[0::2], ids[1::2]
+    order = sorted(range(len(pairs)), key=lambda i: -(len(gids[i]) + len(bids[i]) - common_prefix_len(gids[i], bids[i])))
+    out = []
+    for idx in _batches(order, batch_size):
+        g, b = [gids[i] for i in idx], [bids[i] for i in idx]
+        input_ids, mask, position_ids, ks, rows, pos, tgt = pack_pairs(g, b, lm.pad_id, _mask_dtype(lm.model))
+        keep, sign, pair = _margin_select(g, b, ks)
+        out.append((idx, input_ids, mask, position_ids, rows[keep], pos[keep], tgt[keep], sign, pair))
+    _PACKED[key] = out
+    while len(_PACKED) > 4: _PACKED.popitem(last=False)
+    return out
+
+# %% ../nbs/03_scoring.ipynb
+@torch.inference_mode()
+def pair_margins(lm: LM, pairs, batch_size: int = 32, progress: bool = False) -> np.ndarray:
+    "Margin log p(good) - log p(bad) of each pair (summed log-probs), the LM head applied only from each pair's first difference on."
+    pairs = _as_pairs(pairs)
+    if not can_share_prefix(lm):   # a model that cannot pack pairs: score the sentences separately
+        out = np.array([float(lg.sum() - lb.sum()) for lg, lb in pair_token_logprobs(lm, pairs, batch_size, False, progress)])
+    else:
+        out = np.empty(len(pairs))
+        with eval_mode(lm.model), tqdm(total=len(pairs), desc='margins', unit='pair', disable=not progress) as bar:
+            for idx, input_ids, mask, position_ids, rows, pos, tgt, sign, pair in _packed_margin_batches(lm, pairs, batch_size):
+                h, head = _forward(lm, input_ids, mask, position_ids)
+                lp = target_logprobs(h, head, rows, pos, tgt)
+                out[idx] = torch.zeros(len(idx), dtype=torch.float64).index_add_(0, pair, lp * sign.double()).numpy()
+                bar.update(len(idx))
+    bad = np.flatnonzero(~np.isfinite(out))
+    if len(bad): raise _nonfinite(lm, pairs[bad[0]], out[bad[0]], float('nan'))
+    return out
+
+# %% ../nbs/03_scoring.ipynb
+def perplexity(lm: LM, sentences: Sequence[str], batch_size: int = 32) -> float:
+    "exp(total NLL / total tokens) of `sentences`, each scored behind the prefix token."
+    lps = token_logprobs(lm, list(sentences), batch_size, progress=False)
+    nll = -sum(float(a.sum()) for a in lps) / sum(len(a) for a in lps)
+    if not math.isfinite(nll): raise NumericalError(f"{lm.name}: non-finite perplexity; the weights may be damaged")
+    return math.exp(nll)
+
+def evaluate(lm: LM, test: TaskSet, ppl_sentences: Sequence[str] = (), batch_size: int = 32, progress: bool = False,
+             ppl_sets: dict[str, Sequence[str]] | None = None, per_pair: bool = False) -> dict:
+    "Accuracy and mean margin per task of `test` (a TaskSet, or pairs grouped by uid; every pair's margin with `per_pair`), perplexity on `ppl_sentences` and each of `ppl_sets`."
+    groups = dict(test) if isinstance(test, dict) else {}
+    for p in ([] if groups else _as_pairs(test)): groups.setdefault(p.uid, []).append(p)
+    m = pair_margins(lm, [p for ps in groups.values() for p in ps], batch_size, progress)
+    bounds = np.cumsum([0] + [len(ps) for ps in groups.values()])
+    by = {u: list(m[a:b]) for u, a, b in zip(groups, bounds[:-1], bounds[1:])}
+    out = {'acc': {u: float(np.mean(np.array(v) > 0)) for u, v in by.items()}, 'margin': {u: float(np.mean(v)) for u, v in by.items()},
+           'ppl': perplexity(lm, ppl_sentences, batch_size) if len(ppl_sentences) else None,
+           'ppl_sets': {k: perplexity(lm, v, batch_size) for k, v in (ppl_sets or {}).items()}}
+    if per_pair: out['pair_margins'] = {u: [float(x) for x in v] for u, v in by.items()}
+    return out

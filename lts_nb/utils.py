@@ -11,9 +11,10 @@ from typing import Callable, Sequence
 import numpy as np
 
 # %% auto 0
-__all__ = ['LtsError', 'ConfigError', 'DataError', 'ModelNotAvailable', 'RunFolderError', 'MissingExtra', 'check', 'check_int',
-           'check_float', 'check_choice', 'cli_errors', 'atomic_write', 'atomic_dir', 'to_json', 'save_json',
-           'load_json', 'same_json', 'common_prefix_len', 'pad_right', 'slug']
+__all__ = ['LtsError', 'ConfigError', 'DataError', 'ModelNotAvailable', 'RunFolderError', 'MissingExtra', 'NumericalError',
+           'check', 'check_int', 'check_float', 'check_choice', 'cli_errors', 'atomic_write', 'atomic_dir', 'to_json',
+           'save_json', 'load_json', 'same_json', 'common_prefix_len', 'pad_right', 'slug', 'available_cores',
+           'auto_threads', 'set_threads']
 
 # %% ../nbs/00a_utils.ipynb
 class LtsError(Exception):
@@ -33,6 +34,9 @@ class RunFolderError(LtsError, ValueError):
 
 class MissingExtra(LtsError, ImportError):
     "An optional dependency that is not installed; the message names the `pip install` that adds it."
+
+class NumericalError(LtsError, FloatingPointError):
+    "A score or loss that is NaN or infinite; the message names the input and the likely cause (damaged weights, overflow)."
 
 # %% ../nbs/00a_utils.ipynb
 def check(ok, msg: str, cls=ConfigError):
@@ -153,3 +157,23 @@ def pad_right(seqs: Sequence[Sequence[int]], pad_id: int, device=None):
 def slug(s: str, max_len: int = 80) -> str:
     "`s` with every run of characters other than letters, digits, '.', '_' and '-' replaced by '_' (never empty)."
     return re.sub(r'[^\w.-]+', '_', str(s)).strip('_')[:max_len] or '_'
+
+# %% ../nbs/00a_utils.ipynb
+def available_cores() -> int:
+    "Cores this process may run on."
+    try: return len(os.sched_getaffinity(0))
+    except AttributeError: return os.cpu_count() or 1
+
+def auto_threads(load: float | None = None, cores: int | None = None) -> int:
+    "Threads for this process: the cores not busy with other work (cores less the 1-minute load), at least 1."
+    cores = available_cores() if cores is None else cores
+    load = os.getloadavg()[0] if load is None else load
+    return max(1, min(cores, int(cores - load + 0.5)))
+
+def set_threads(threads: int | str | None = 'auto') -> int:
+    "Set torch's intra-op threads to `threads` (an int, or 'auto': `auto_threads()`; None leaves torch's choice); returns the number in use."
+    import torch
+    if threads is None: return torch.get_num_threads()
+    n = auto_threads() if threads == 'auto' else check_int('threads', threads, lo=1)
+    torch.set_num_threads(n)
+    return n
