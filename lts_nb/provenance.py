@@ -152,7 +152,7 @@ def write_sidecar(path, prov: dict, files=None) -> Path:
     return save_json({'provenance': prov, 'files': files}, sidecar_path(path))
 
 def read_provenance(path) -> dict | None:
-    "The provenance of an output: a JSON file's `provenance` key, else the sidecar, else the folder's `provenance.json`."
+    "The provenance of an output: a JSON file's `provenance` key, else its sidecar, the folder's `provenance.json`, or a sidecar listing it."
     path = Path(path)
     if path.suffix == '.json' and not path.name.endswith('.meta.json'):
         d = load_json(path)
@@ -161,6 +161,9 @@ def read_provenance(path) -> dict | None:
         if cand.is_file() and cand != path:
             d = load_json(cand)
             return d.get('provenance', d) if isinstance(d, dict) else None
+    for cand in sorted(path.parent.glob('*.meta.json')):      # a sidecar that lists this file among those it describes
+        d = load_json(cand)
+        if isinstance(d, dict) and path.name in d.get('files', []): return d.get('provenance')
     return None
 
 def missing_provenance(prov) -> list[str]:
