@@ -10,7 +10,7 @@ with --full. Fails if a chart does not render, the page logs an error, or it req
 """
 import argparse, sys, tempfile
 from pathlib import Path
-from lts_nb.views import CHROMIUM, browse_report, build_report
+from lts_nb.views_report import CHROMIUM, browse_report, build_report
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument('run_dir'); ap.add_argument('out_png')
@@ -26,5 +26,6 @@ with tempfile.TemporaryDirectory() as d:
 bad = [c['name'] for c in res['charts'] if not (c['svg'] or c['canvas']) or c['marks'] == 0]
 problems = (bad and [f'charts not rendered: {bad}']) or []
 problems += [f'error: {e}' for e in res['errors']] + [f'request: {u}' for u in res['external_requests']]
+problems += [f'table wider than the page: {t}' for t in res['wide_tables']]
 print(f"{len(res['charts'])} charts rendered in {res['seconds']:.1f} s; screenshot {a.out_png}")
 if problems: print('\n'.join(problems), file=sys.stderr); sys.exit(1)

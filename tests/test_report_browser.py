@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from lts_nb.views import CHROMIUM, browse_report, build_report, fake_run_dir, load_run
+from lts_nb.runs import fake_run_dir, load_run
+from lts_nb.views import task_labels
+from lts_nb.views_report import CHROMIUM, browse_report, build_report
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT/'test-artifacts'
@@ -26,7 +28,8 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.g
 def report(tmp_path_factory):
     pytest.importorskip('playwright', reason='the playwright Python package is a dev requirement')
     d = tmp_path_factory.mktemp('report')
-    run_dir = Path(os.environ['LTS_REPORT_RUN']) if os.environ.get('LTS_REPORT_RUN') else fake_run_dir(d/'run', n_tasks=12)
+    run_dir = (Path(os.environ['LTS_REPORT_RUN']) if os.environ.get('LTS_REPORT_RUN') else
+               fake_run_dir(d/'run', n_tasks=12, acc_before={'anaphor_number_agreement': 0.97, 'determiner_noun_agreement_2': 0.16}))
     return build_report(run_dir, d/'report.html', blimp=BLIMP if BLIMP.exists() else None), load_run(run_dir)
 
 
@@ -42,17 +45,20 @@ def test_report_renders_in_chromium(report):
         assert c['marks'] > 0, f"{c['name']}: no marks"
     assert res['errors'] == [], res['errors']                      # console errors and page errors
     assert res['external_requests'] == [] and res['failed_requests'] == []
+    assert res['wide_tables'] == [], res['wide_tables']              # no table runs off the page (1500 px)
     # the click on a heatmap cell: the third off-diagonal cell in data order is (task 0, task 3)
     t = run.space.tasks
     assert res['clicked_cell'] == f'{t[0]}|{t[3]}'
-    assert f'tuned on {t[0]}' in res['detail_text'].replace('\n', ' ')
+    lab = task_labels(run)
+    assert f'tuned on {lab[t[0]]} → evaluated on {lab[t[3]]}' in res['detail_text'].replace('\n', ' ')
     assert (ARTIFACTS/'report.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 
 def test_report_full_page_screenshot(report):
     path, _ = report
-    res = browse_report(path, screenshot=ARTIFACTS/'report-full.png', click=False)
+    res = browse_report(path, screenshot=ARTIFACTS/'report-full.png', click=False, viewport=(1280, 900))
     assert res['errors'] == [] and res['rendered'] == 'ok'
+    assert res['wide_tables'] == [], res['wide_tables']              # nor on a narrower screen (1280 px)
     assert (ARTIFACTS/'report-full.png').stat().st_size > 50_000
 
 
