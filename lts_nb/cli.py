@@ -17,7 +17,7 @@ from .generate import generate_pairs, GENERATED_TASKS
 from .scoring import score_pairs, phenomenon_accuracy
 from .surprisal import token_table, word_scores
 from .provenance import data_info, provenance, sidecar_path, write_sidecar
-from .utils import ConfigError, atomic_write, check, check_int, cli_errors
+from .utils import ConfigError, atomic_write, check, check_int, cli_errors, set_threads
 
 # %% auto 0
 __all__ = ['check_tasks', 'check_out', 'select_pairs', 'write_jsonl', 'pair_records', 'per_token_records', 'output_paths',
@@ -128,9 +128,11 @@ def lts_score(model: str = DEFAULT_MODEL,  # alias (smollm2-135m, gemma3-270m), 
               prefix: str = 'bos',  # token before each sentence: bos (else eos), eos, none, or a token id
               per_token: bool = False,  # also write OUT.tokens.jsonl and OUT.words.jsonl (surprisal per token and word)
               dtype: str = None,  # matmul precision: float32 (default) or bfloat16 (only fast on hardware that has it)
+              threads: str = 'auto',  # torch threads: a number, or auto (the cores not busy with other work)
               quiet: bool = False):  # no progress bar
     "Score minimal pairs (summed log-probs after the prefix token) and print accuracy per phenomenon."
     with cli_errors('lts_score'):
+        set_threads(int(threads) if str(threads).lstrip('-').isdigit() else threads)
         run_score(model, blimp, tasks, n_per_task, out, revision, batch_size, seed, device, prefix, per_token, dtype,
                   progress=not quiet)
 

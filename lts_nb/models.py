@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
 
-from .utils import ConfigError, ModelNotAvailable, RunFolderError, atomic_dir, atomic_write, check, load_json, save_json
+from .utils import ConfigError, MissingExtra, ModelNotAvailable, RunFolderError, atomic_dir, atomic_write, check, load_json, save_json
 
 # %% auto 0
 __all__ = ['ALIASES', 'DEFAULT_MODEL', 'MANIFEST', 'PREFIXES', 'ModelNotFound', 'cache_dir', 'Alias', 'alias_gguf',
@@ -110,6 +110,8 @@ def convert_gguf(path, out=None, verbose=True) -> Path:
     problem = cache_problem(out)
     if problem is None: return out
     if out.exists() and problem != 'no converted model': warnings.warn(f"the converted model in {out} is damaged ({problem}); converting {path.name} again")
+    if importlib.util.find_spec('gguf') is None:
+        raise MissingExtra(f"converting {path.name} needs the gguf package: pip install 'lts_nb[gguf]'")
     if verbose: print(f"converting {path.name} to safetensors in {out} (once; ~30 s)")
     t0 = time.perf_counter()
     try:

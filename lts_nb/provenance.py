@@ -151,19 +151,24 @@ def write_sidecar(path, prov: dict, files=None) -> Path:
     files = [Path(f).name for f in (files or [path])]
     return save_json({'provenance': prov, 'files': files}, sidecar_path(path))
 
-def read_provenance(path) -> dict | None:
-    "The provenance of an output: a JSON file's `provenance` key, else its sidecar, the folder's `provenance.json`, or a sidecar listing it."
+def read_provenance(path, root=None) -> dict | None:
+    "The provenance of an output: a JSON file's `provenance` key, else its sidecar, a sidecar listing it, or `provenance.json` in its folder (or any folder up to `root`)."
     path = Path(path)
     if path.suffix == '.json' and not path.name.endswith('.meta.json'):
         d = load_json(path)
         if isinstance(d, dict) and 'provenance' in d: return d['provenance']
-    for cand in (sidecar_path(path), path.parent/'provenance.json', path/'provenance.json'):
-        if cand.is_file() and cand != path:
-            d = load_json(cand)
-            return d.get('provenance', d) if isinstance(d, dict) else None
+    if path.is_dir() and (path/'provenance.json').is_file(): return load_json(path/'provenance.json')
+    side = sidecar_path(path)
+    if side.is_file() and side != path: return load_json(side).get('provenance')
     for cand in sorted(path.parent.glob('*.meta.json')):      # a sidecar that lists this file among those it describes
         d = load_json(cand)
         if isinstance(d, dict) and path.name in d.get('files', []): return d.get('provenance')
+    root = Path(root).resolve() if root is not None else path.parent.resolve()
+    for folder in (path.parent.resolve(), *path.parent.resolve().parents):
+        if (folder/'provenance.json').is_file() and folder/'provenance.json' != path.resolve():
+            d = load_json(folder/'provenance.json')
+            return d.get('provenance', d) if isinstance(d, dict) else None
+        if folder == root or root not in folder.parents: break
     return None
 
 def missing_provenance(prov) -> list[str]:
