@@ -130,20 +130,30 @@ class MinimalPair:
         if self.good.strip() == self.bad.strip(): raise DataError(f"good == bad in task {self.uid!r}, pair {self.pair_id}: {self.good!r}")
         if not self.uid: raise DataError("a minimal pair needs a task uid")
 
-    def to_dict(self) -> dict: return asdict(self)
+    def to_dict(self) -> dict:
+        "The pair as a plain dict (`MinimalPair(**d)` rebuilds it)."
+        return asdict(self)
 
 # %% ../nbs/01_data.ipynb
 class TaskSet(dict):
     "An ordered mapping uid -> list[MinimalPair], with taxonomy helpers."
-    def phenomenon(self, uid): return self[uid][0].phenomenon
-    def field(self, uid): return self[uid][0].field
+    def phenomenon(self, uid) -> str:
+        "The phenomenon of task `uid`."
+        return self[uid][0].phenomenon
+    def field(self, uid) -> str:
+        "The field of task `uid`."
+        return self[uid][0].field
     @property
-    def pairs(self) -> list[MinimalPair]: return [p for ps in self.values() for p in ps]
+    def pairs(self) -> list[MinimalPair]:
+        "Every pair of every task, in task order."
+        return [p for ps in self.values() for p in ps]
     def taxonomy(self) -> pd.DataFrame:
         "uid -> phenomenon, field for the tasks in this set."
         return pd.DataFrame([(u, self.phenomenon(u), self.field(u)) for u in self],
                             columns=['uid', 'phenomenon', 'field']).set_index('uid')
-    def to_frame(self) -> pd.DataFrame: return pd.DataFrame([p.to_dict() for p in self.pairs])
+    def to_frame(self) -> pd.DataFrame:
+        "One row per pair, with every field of `MinimalPair` as a column (`TaskSet.from_frame` reads it back)."
+        return pd.DataFrame([p.to_dict() for p in self.pairs])
     def subset(self, uids=None, n_per_task=None) -> 'TaskSet':
         "The tasks in `uids` (default all), each cut to its first `n_per_task` pairs."
         uids = list(self) if uids is None else list(uids)

@@ -101,8 +101,8 @@ def test_unknown_revision_is_a_clear_error(hub, tmp_path):
 def test_series_cli_ref_at_revision(hub, tmp_path):
     "lts_series (badinput's command) with org/tiny@stepN references: each checkpoint comes from the mock hub."
     out = tmp_path/'series'
-    r = subprocess.run([str(BIN/'lts_series'), '--models', 'org/tiny@step1,org/tiny@step5', '--tasks', 'gen_sva_simple,gen_npi_never',
-                        '--steps', '1', '--n_train', '4', '--n_test', '6', '--out', str(out), '--quiet'],
+    r = subprocess.run([str(BIN/'lts_series'), '--models', 'org/tiny@step1,org/tiny@step5', '--tasks', 'gen_sva_simple,gen_npi_never,gen_anaphor_gender,gen_wh_island',
+                        '--steps', '1', '--n_train', '8', '--n_test', '12', '--out', str(out), '--quiet'],
                        env=hub_env(hub, tmp_path), capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     for rev in ('step1', 'step5'):
