@@ -85,6 +85,7 @@ def decoder(model) -> torch.nn.Module:
     if body is None: raise ConfigError(f"{type(base).__name__} has no get_decoder(): cannot take its head input")
     return body
 
+# %% ../nbs/09_clustering.ipynb
 @torch.no_grad()
 def context_cache(lm: LM, context: str, model=None) -> tuple[list, int, float]:
     "Key/value tensors per layer of `prefix + context`, its length in tokens, and the seconds its forward took."
@@ -102,12 +103,12 @@ def _expand_cache(kv, n: int, config):
 @torch.no_grad()
 def lm_features(lm: LM, texts, batch_size: int = 16, max_len: int = 256, progress: bool = True, context: str | None = None,
                 model=None) -> Features:
-    "Run the frozen `lm` (or `model`) over `texts` (after `prefix + context`, right-padded); keep last/mean/max of the head input."
+    "Run the frozen `lm` (or `model`) over `texts` (after `prefix + context`, right-padded, cut from the left to `max_len`); keep last/mean/max of the head input."
     texts, model = list(texts), model or lm.model
     body = decoder(model)
     kv, n_ctx, ctx_s = context_cache(lm, context, model) if context else (None, 0, 0.0)
     pre = [] if context else lm.prefix_ids
-    seqs = [pre + lm.encode(t)[:max(max_len - len(pre), 1)] for t in texts]
+    seqs = [pre + lm.encode(t)[-max(max_len - len(pre), 1):] for t in texts]     # cut from the left: a prompt's end is kept
     if not all(seqs): raise ConfigError("an empty text with prefix='none' and no context has no token to represent")
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))      # similar lengths together: less padding
     if kv is not None: batch_size = max(1, min(batch_size, 16384 // max(n_ctx, 1)))   # the expanded cache stays < ~0.8 GB
@@ -308,6 +309,7 @@ def knn_vote(dist: torch.Tensor, y_anchor, n_neighbors: int, n_classes: int) -> 
     first = np.stack([np.where((lab == c).any(1), (lab == c).argmax(1), k) for c in range(n_classes)], 1)
     return (votes - first * 1e-3).argmax(1)
 
+# %% ../nbs/09_clustering.ipynb
 def knn_cosine(train_X, train_y, test_X, n_neighbors: int = 3, n_classes: int | None = None) -> np.ndarray:
     "Labels of `test_X` by the vote of their `n_neighbors` nearest rows of `train_X` by cosine."
     n_classes = n_classes or int(np.max(train_y)) + 1
