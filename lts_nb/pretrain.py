@@ -4,14 +4,14 @@
 
 # %% ../nbs/12_pretrain.ipynb 3
 from __future__ import annotations
-import functools, math, os, time
+import contextlib, functools, math, os, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from fastcore.script import call_parse
+from fastcore.script import Param, call_parse
 from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, GPTNeoXConfig, PreTrainedTokenizerFast
 from transformers.utils import logging as hf_logging
@@ -23,7 +23,7 @@ from .probes import pairs_to_draw, resolve_tasks
 from .provenance import content_hash, model_info, provenance, weights_hash
 from .scoring import score_pairs, task_accuracy
 from .utils import (RunFolderError, atomic_dir, atomic_write, check, check_choice, check_float, check_int,
-                          cli_errors, load_json, pad_right, save_json, to_json)
+                          cli_errors, load_json, pad_right, save_json, set_threads, to_json)
 
 # %% auto 0
 __all__ = ['EVAL_POOL', 'DEMO_N', 'SPECIALS', 'PRETRAIN_SIZES', 'reserved_pairs', 'pair_sentences', 'reserved_sentences',
@@ -105,6 +105,7 @@ class PretrainConfig:
     weight_decay: float = 0.01
     n_sentences: int = 40_000  # corpus size
     seed: int = 0  # model init, corpus and batch order
+    dtype: str = 'float32'  # precision of the training matmuls: float32, or bfloat16 (autocast)
     def to_dict(self) -> dict:
         "The settings as a plain dict (what `pretrain.json` records)."
         return asdict(self)
@@ -119,6 +120,7 @@ class PretrainConfig:
         check_float(f'{p}weight_decay', self.weight_decay, lo=0)
         check_int(f'{p}n_sentences', self.n_sentences, lo=1, hi=10_000_000)   # the corpus is held in memory
         check_int(f'{p}seed', self.seed, lo=0)
+        check_choice(f'{p}dtype', self.dtype, ['float32', 'bfloat16'])
         return self
 
 # %% ../nbs/12_pretrain.ipynb
@@ -176,7 +178,7 @@ def _claim_run(out: Path, cfg: PretrainConfig) -> dict | None:
     p = out/'pretrain.json'
     if p.exists():
         old = load_json(p, fix=f"delete {out} and run lts_pretrain again to recompute it")
-        mine = {k: v for k, v in old.items() if k != 'provenance'} if isinstance(old, dict) else old
+        mine = {'dtype': 'float32', **{k: v for k, v in old.items() if k != 'provenance'}} if isinstance(old, dict) else old  # runs from before dtype was a setting
         if mine != cfg.to_dict():
             diff = sorted(k for k in cfg.to_dict() if not isinstance(mine, dict) or mine.get(k) != cfg.to_dict()[k])
             raise RunFolderError(f"{out} holds a pretraining run with other settings ({', '.join(diff)}); use another out or delete it")
@@ -249,7 +251,8 @@ def pretrain(out, cfg: PretrainConfig | None = None, progress: bool = True, stop
     losses, bar = [], tqdm(total=cfg.steps, initial=step, desc=f'pretrain {cfg.size}', disable=not progress)
     while step < cfg.steps and (stop_after is None or step < stop_after):
         ids, mask, labels = _collate([data[i] for i in _batch_ids(cfg, step, len(data))], tok.pad_token_id)
-        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        with (torch.autocast('cpu', dtype=torch.bfloat16) if cfg.dtype == 'bfloat16' else contextlib.nullcontext()):
+            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
         opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step(); sched.step(); step += 1; losses.append(loss.item()); bar.update()
         if step in schedule:
@@ -278,10 +281,14 @@ def lts_pretrain(size: str = 's',  # xs, s or m (PRETRAIN_SIZES)
                  lr: float = 1e-3,  # peak learning rate
                  n_sentences: int = 40_000,  # corpus size
                  seed: int = 0,  # init, corpus and batch order
+                 dtype: Param("precision of the training matmuls: float32, or bfloat16 (autocast; only fast with native bf16)", str, choices=['float32', 'bfloat16']) = 'float32',
+                 threads: str = 'auto',  # torch threads: a number, or 'auto' (the cores not busy with other work)
                  quiet: bool = False):  # no progress bar
     "Pretrain a small GPT-NeoX on generated sentences, with checkpoints on a log schedule."
     with cli_errors('lts_pretrain'):
-        cfg = PretrainConfig(size=size, steps=steps, batch_size=batch_size, lr=lr, n_sentences=n_sentences, seed=seed).check('--')
+        cfg = PretrainConfig(size=size, steps=steps, batch_size=batch_size, lr=lr, n_sentences=n_sentences, seed=seed,
+                             dtype=dtype).check('--')
+        set_threads(int(threads) if str(threads).isdigit() else threads)
         out = out or f'runs/pretrain/{size}'
         t0 = time.perf_counter(); cks = pretrain(out, cfg, progress=not quiet)
     print(f"{size}: {len(cks)} checkpoints in {out} ({time.perf_counter() - t0:.0f} s)")

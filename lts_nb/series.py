@@ -4,14 +4,14 @@
 
 # %% ../nbs/13_series.ipynb 3
 from __future__ import annotations
-import hashlib, re, sys, time
+import hashlib, re, sys, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from fastcore.meta import delegates
-from fastcore.script import call_parse
+from fastcore.script import Param, call_parse
 from tqdm.auto import tqdm
 
 from .data import TaskSet
@@ -21,7 +21,7 @@ from .probes import ENGINES, pairs_to_draw, resolve_tasks, run_task_space
 from .provenance import content_hash, model_info, provenance, write_sidecar
 from .task_space import TaskSpace, offdiag
 from .utils import (ConfigError, LtsError, MissingExtra, RunFolderError, atomic_write, check, check_choice, check_int,
-                          cli_errors, load_json, same_json, save_json, slug)
+                          cli_errors, load_json, same_json, save_json, set_threads, slug)
 
 # %% auto 0
 __all__ = ['SERIES_SPACES', 'SERIES_METRICS', 'parse_ref', 'check_ref', 'ref_position', 'member_dir', 'Series', 'run_series',
@@ -118,6 +118,9 @@ def _claim_series(out: Path, refs: dict, settings: dict) -> dict:
         except OSError as e: raise RunFolderError(f"cannot create --out {out}: {e.strerror or e}") from None
         return {}
     old = load_json(p, fix=f'delete {out} and run the series again to recompute it')
+    if 'settings' not in old:
+        warnings.warn(f"{p} records no settings (written by an older lts_nb): resuming it on the assumption that they match")
+        old['settings'] = settings
     if not same_json(old.get('settings'), settings):
         diff = sorted(k for k in set(settings) | set(old.get('settings') or {})
                       if not same_json((old.get('settings') or {}).get(k), settings.get(k)))
@@ -129,8 +132,8 @@ def _claim_series(out: Path, refs: dict, settings: dict) -> dict:
 # %% ../nbs/13_series.ipynb
 @delegates(run_task_space, keep=True)
 def run_series(models, pairs: TaskSet, out, cfg: FTGDConfig | None = None, steps: int = 40, n_train: int = 64,
-               n_test: int = 100, seed: int = 0, device=None, progress: bool = True, data_source: str | None = None,
-               **kwargs) -> Series:
+               n_test: int = 100, seed: int = 0, device=None, dtype: str | None = None, progress: bool = True,
+               data_source: str | None = None, **kwargs) -> Series:
     "One task space per model reference (list, or {label: ref}) with the same tasks, splits and seeds, in `out/LABEL`."
     refs = _series_models(models)
     steps, n_train, n_test = check_int('steps', steps, lo=1), check_int('n_train', n_train, lo=1), check_int('n_test', n_test, lo=1)
@@ -138,8 +141,10 @@ def run_series(models, pairs: TaskSet, out, cfg: FTGDConfig | None = None, steps
     check(isinstance(pairs, TaskSet) and len(pairs) >= 3, f"a task space needs at least 3 tasks, got {len(pairs)}")
     if 'engine' in kwargs: check_choice('engine', kwargs['engine'], list(ENGINES))
     if device not in (None, 'auto'): pick_device(device)
+    if dtype is not None: check_choice('dtype', str(dtype).replace('torch.', ''), ['float32', 'bfloat16', 'float16'])
     out, cfg = Path(out), cfg or FTGDConfig(steps=steps, seed=seed)
     settings = {'ftgd': cfg.to_dict(), 'n_train': n_train, 'n_test': n_test, 'seed': seed, 'pairs': content_hash(pairs),
+                **({'dtype': str(dtype).replace('torch.', '')} if dtype not in (None, 'float32') else {}),
                 **{k: v for k, v in kwargs.items() if k not in _NOT_SETTINGS}}
     old = _claim_series(out, refs, settings)
     info, series = dict(old.get('models', {})), Series()
@@ -152,7 +157,7 @@ def run_series(models, pairs: TaskSet, out, cfg: FTGDConfig | None = None, steps
     for label, ref in tqdm(refs.items(), desc='series', disable=not progress):
         d = out/member_dir(label)
         if not (d/'task_space.json').exists() or label not in info:
-            lm = load_model(*check_ref(ref), device=device)
+            lm = load_model(*check_ref(ref), device=device, dtype=dtype)
             info[label] = model_info(lm)
             run_task_space(lm, pairs, d, cfg, n_train, n_test, seed=seed, progress=False, **kwargs)
             del lm
@@ -240,6 +245,8 @@ def lts_series(models: str = None,  # comma-separated model references, each REF
                seed: int = 0,  # seed of splits, data order and sketches
                engine: str = 'sequential',  # sequential or ray
                device: str = None,  # cpu, cuda, mps or auto
+               dtype: Param("precision of the matmuls: float32, or bfloat16 (autocast; only fast with native bf16)", str, choices=['float32', 'bfloat16']) = 'float32',
+               threads: str = 'auto',  # torch threads: a number, or 'auto' (the cores not busy with other work)
                quiet: bool = False):  # no progress bar
     "Task spaces of a series of models or checkpoints, with the same tasks and seeds, and how they change."
     with cli_errors('lts_series'):
@@ -251,8 +258,9 @@ def lts_series(models: str = None,  # comma-separated model references, each REF
         check_choice('--engine', engine, list(ENGINES))
         check(tasks.strip(), "--tasks is empty: give comma-separated task uids, 'demo' or 'all'")
         if device not in (None, 'auto'): pick_device(device)
+        set_threads(int(threads) if str(threads).isdigit() else threads)
         ts = resolve_tasks(tasks, blimp, pairs_to_draw(n_train, n_test), seed)
-        ser = run_series(refs, ts, out, steps=steps, n_train=n_train, n_test=n_test, seed=seed, device=device,
+        ser = run_series(refs, ts, out, steps=steps, n_train=n_train, n_test=n_test, seed=seed, device=device, dtype=dtype,
                          progress=not quiet, engine=engine, data_source=blimp or 'lts_nb.generate')
         tab = _series_outputs(ser, Path(out))
     print(tab[['family', 'step', 'acc', 'ratio_transfer_margin', 'sharing_within', 'stab_gradsim']]

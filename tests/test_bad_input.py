@@ -634,7 +634,7 @@ def test_cached_bases_wrong_shape(tmp_path):
     from safetensors.torch import load_file, save_file
     from safetensors import safe_open
     from lts_nb.models import tiny_lm
-    from lts_nb.vocab import semantic_bases
+    from lts_nb.vds import semantic_bases
     lm = tiny_lm(seed=0)
     good = semantic_bases(lm)
     (p,) = (tmp_path/'cache').rglob('*.safetensors')
@@ -650,7 +650,7 @@ def test_cached_bases_nan(tmp_path):
     from safetensors.torch import load_file, save_file
     from safetensors import safe_open
     from lts_nb.models import tiny_lm
-    from lts_nb.vocab import semantic_bases
+    from lts_nb.vds import semantic_bases
     lm = tiny_lm(seed=0)
     good = semantic_bases(lm)
     (p,) = (tmp_path/'cache').rglob('*.safetensors')
@@ -715,7 +715,7 @@ def test_task_space_unknown_task():
 
 def test_vds_without_lm_head():
     from lts_nb.models import LM, tiny_lm
-    from lts_nb.vocab import semantic_bases
+    from lts_nb.vds import semantic_bases
     t = tiny_lm(seed=0)
     headless = LM(t.model.model, t.tokenizer, name='headless')   # the base model, no LM head
     lib_error(lambda: semantic_bases(headless, cache=False), r'head')
