@@ -8,7 +8,7 @@ import os, sys, tempfile, time
 from pathlib import Path
 
 import pandas as pd
-from fastcore.script import anno_parser, call_parse
+from fastcore.script import Param, anno_parser, call_parse
 import json
 
 from .models import DEFAULT_MODEL, ModelNotAvailable, load_model, parse_prefix, pick_device, LM
@@ -127,7 +127,7 @@ def lts_score(model: str = DEFAULT_MODEL,  # alias (smollm2-135m, gemma3-270m), 
               device: str = None,  # cpu, cuda, cuda:N, mps or auto (default: best available)
               prefix: str = 'bos',  # token before each sentence: bos (else eos), eos, none, or a token id
               per_token: bool = False,  # also write OUT.tokens.jsonl and OUT.words.jsonl (surprisal per token and word)
-              dtype: str = None,  # matmul precision: float32 (default) or bfloat16 (only fast on hardware that has it)
+              dtype: Param("precision of the matmuls: float32, or bfloat16 (autocast; only fast with native bf16)", str, choices=['float32', 'bfloat16']) = 'float32',
               threads: str = 'auto',  # torch threads: a number, or auto (the cores not busy with other work)
               quiet: bool = False):  # no progress bar
     "Score minimal pairs (summed log-probs after the prefix token) and print accuracy per phenomenon."

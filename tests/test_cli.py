@@ -9,6 +9,17 @@ def lts(*args, cwd=None):
 
 def records(path): return [json.loads(l) for l in Path(path).read_text().splitlines()]
 
+def lts_inproc(*args):
+    "lts_score's console entry run in this process (no torch re-import): a CompletedProcess-like result."
+    import contextlib, io, types
+    from unittest import mock
+    from lts_nb.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch.object(sys, 'argv', ['lts_score', *map(str, args)]), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try: main(); code = 0
+        except SystemExit as e: code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    return types.SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+
 def test_generated_pairs_offline(tiny_dir, tmp_path):
     out = tmp_path/'s.jsonl'
     r = lts('--model', tiny_dir, '--n_per_task', 3, '--out', out, '--quiet')
@@ -42,7 +53,7 @@ def test_blimp_tasks(tiny_dir, tmp_path, blimp_dir):
 def test_bad_input_exits_2_and_keeps_old_output(tmp_path, tiny_dir, args, msg):
     out = tmp_path/'keep.jsonl'; out.write_text('previous results\n')
     base = ['--model', tiny_dir] if '--model' not in args else []
-    r = lts(*base, *args, '--out', out, '--quiet')
+    r = lts_inproc(*base, *args, '--out', out, '--quiet')
     assert r.returncode == 2 and msg in r.stderr and 'Traceback' not in r.stderr
     assert out.read_text() == 'previous results\n'
 
@@ -69,7 +80,7 @@ def test_sidecar_provenance_and_sentences(tiny_dir, tmp_path):
     from lts_nb.models import load_model
     from lts_nb.cli import select_pairs
     out = tmp_path/'s.jsonl'
-    r = lts('--model', tiny_dir, '--tasks', 'gen_sva_simple,gen_npi_never', '--n_per_task', 3, '--seed', 4, '--prefix', 'eos', '--out', out, '--quiet')
+    r = lts_inproc('--model', tiny_dir, '--tasks', 'gen_sva_simple,gen_npi_never', '--n_per_task', 3, '--seed', 4, '--prefix', 'eos', '--out', out, '--quiet')
     assert r.returncode == 0, r.stderr
     prov = read_provenance(out)
     assert missing_provenance(prov) == [] and (tmp_path/'s.meta.json').is_file()
@@ -85,7 +96,7 @@ def test_sidecar_provenance_and_sentences(tiny_dir, tmp_path):
 def test_prefix_changes_scores(tiny_dir, tmp_path):
     outs = {}
     for pre in ('bos', 'eos', 'none', '65'):
-        r = lts('--model', tiny_dir, '--tasks', 'gen_sva_simple', '--n_per_task', 2, '--prefix', pre, '--out', tmp_path/f'{pre}.jsonl', '--quiet')
+        r = lts_inproc('--model', tiny_dir, '--tasks', 'gen_sva_simple', '--n_per_task', 2, '--prefix', pre, '--out', tmp_path/f'{pre}.jsonl', '--quiet')
         assert r.returncode == 0, r.stderr
         outs[pre] = [x['good'] for x in records(tmp_path/f'{pre}.jsonl')]
     assert len({tuple(v) for v in outs.values()}) == 4      # four prefixes, four different scores
@@ -114,5 +125,5 @@ def test_per_token_outputs(tiny_dir, tmp_path):
     (lambda p: (p/'o').mkdir() or p/'o', 'is a folder'),
     (lambda p: (p/'f').write_text('x') and p/'f'/'o.jsonl', 'is a file, not a folder')])
 def test_out_checked_before_loading(tmp_path, make, msg):
-    r = lts('--model', '/no/such/model', '--out', make(tmp_path), '--quiet')
+    r = lts_inproc('--model', '/no/such/model', '--out', make(tmp_path), '--quiet')
     assert r.returncode == 2 and msg in r.stderr and 'no such model' not in r.stderr
