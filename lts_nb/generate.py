@@ -226,7 +226,9 @@ class Noun:
     gender: str
     kind: str
     relational: bool = False
-    def form(self, plural: bool) -> str: return self.pl if plural else self.sg
+    def form(self, plural: bool) -> str:
+        "The plural or the singular form."
+        return self.pl if plural else self.sg
     @property
     def animate(self) -> bool: return self.kind in ('person', 'animal')
     @property
@@ -250,15 +252,21 @@ class Verb:
     def strong(self) -> bool:
         "Past tense and participle differ (ate/eaten): the verbs of the irregular-forms tasks."
         return self.past != self.pp
-    def takes(self, noun: Noun) -> bool: return noun.kind in self.objects
-    def present(self, plural: bool) -> str: return self.base if plural else self.s3
+    def takes(self, noun: Noun) -> bool:
+        "Can `noun` be this verb's object (its kind is one the verb takes)?"
+        return noun.kind in self.objects
+    def present(self, plural: bool) -> str:
+        "The present tense agreeing with a plural or a singular (3rd person) subject."
+        return self.base if plural else self.s3
 
 @dataclass(frozen=True)
 class Adjective:
     "An adjective and the noun kinds it sensibly modifies."
     word: str
     kinds: tuple[str, ...]
-    def fits(self, noun: Noun) -> bool: return noun.kind in self.kinds
+    def fits(self, noun: Noun) -> bool:
+        "Does the adjective sensibly modify `noun` (no *green teacher*)?"
+        return noun.kind in self.kinds
 
 @dataclass(frozen=True)
 class NP:
@@ -313,6 +321,7 @@ class Rule:
     @property
     def size(self) -> int: return prod(len(d) for _, d in self.slots)
     def choice(self, i: int) -> dict:
+        "The slot values of choice `i` (mixed radix, last slot fastest); IndexError outside range(size)."
         if not 0 <= i < self.size: raise IndexError(f"choice {i} out of range({self.size})")
         kw = {}
         for name, dom in reversed(self.slots): i, r = divmod(i, len(dom)); kw[name] = dom[r]
@@ -400,12 +409,14 @@ TRANS_INTRANS = tuple((VERBS[t], VERBS[i]) for t, i in zip(
     'fix repair carry lift borrow grab destroy wear describe mention praise blame admire thank greet trust hug'.split(),
     'arrive sleep laugh smile cry fall disappear die appear sneeze cough yawn faint vanish blush sigh frown'.split()))
 
+# %% ../nbs/02_generate.ipynb
 def the(noun: Noun, plural: bool = False) -> NP: return NP(f'the {noun.form(plural)}', 'pl' if plural else noun.gender, plural)
 THE_SUBJECTS = tuple(the(n, pl) for n in PERSONS for pl in (False, True))
 SUBJECTS = NAMES + THE_SUBJECTS
 GENDERED_SUBJECTS = NAMES + tuple(the(n) for n in GENDERED)
 PLACE_PPS = tuple(f'{p} the {n.sg}' for p in PLACE_PREPS for n in PLACES)
 
+# %% ../nbs/02_generate.ipynb
 def verb_objects(verbs: Iterable[Verb], nouns: Iterable[Noun] = NOUNS) -> tuple[tuple[Verb, Noun], ...]:
     "All (verb, noun) with the noun a possible object of the verb."
     nouns = tuple(nouns)
@@ -424,6 +435,7 @@ def distinct_pairs(xs: Iterable[NP], ys: Iterable[NP]) -> tuple[tuple[NP, NP], .
     ys = tuple(ys)
     return tuple((x, y) for x in xs for y in ys if x.text != y.text)
 
+# %% ../nbs/02_generate.ipynb
 def be_form(tense: str, plural: bool) -> str:
     return {('present', False): 'is', ('present', True): 'are', ('past', False): 'was', ('past', True): 'were'}[tense, plural]
 
