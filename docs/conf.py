@@ -1,7 +1,7 @@
 """Sphinx configuration of the lts_nb documentation site (built by scripts/docs.sh; sources in docs/_build/src,
 written there by scripts/docs_prep.py from the notebooks). Everything the pages load ships with the site: the vega
 bundle (vl-convert), MathJax (sphinx-mathjax-offline), the theme (furo) and the search index."""
-import configparser, re
+import configparser
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent

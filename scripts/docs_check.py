@@ -11,7 +11,7 @@
 
 Usage: python scripts/docs_check.py [SITE_DIR]   (default _site); exit 1 with one line per problem.
 """
-import ast, json, re, sys
+import ast, re, sys
 from html.parser import HTMLParser
 from pathlib import Path
 

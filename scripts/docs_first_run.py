@@ -45,6 +45,7 @@ def main():
     from lts_nb.models import alias_gguf
     g = alias_gguf(MODEL)
     ft, types = gguf_type(g)
+    load0 = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix='lts_first_run_') as d:
         cache = Path(d)/'cache'
         first = load_once(cache)
@@ -55,6 +56,7 @@ def main():
            'import_s': second['import_s'], 'dtype': first['dtype'], 'n_params': first['n_params'],
            'machine': f"{os.cpu_count()} CPU cores ({platform.machine()}), torch {torch.__version__}, "
                       f"{torch.get_num_threads()} threads",
+           'load_avg_1min': [round(load0, 1), round(os.getloadavg()[0], 1)],
            'command': 'python scripts/docs_first_run.py', 'date': time.strftime('%Y-%m-%d')}
     from lts_nb.utils import save_json
     save_json(res, ROOT/'docs'/'first_run.json')

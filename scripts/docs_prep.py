@@ -22,7 +22,7 @@ It also writes the Commands page (each console script's --help), the API index a
 
 Usage: python scripts/docs_prep.py [--out DIR]
 """
-import argparse, ast, configparser, contextlib, importlib, inspect, io, json, os, re, shutil, sys, textwrap
+import argparse, ast, configparser, contextlib, importlib, inspect, io, json, os, re, shutil, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT/'scripts'))
 
 from execnb.nbio import read_nb, mk_cell
 from fastcore.basics import AttrDict
-from nbdev.process import NBProcessor, extract_directives
+from nbdev.process import NBProcessor
 from nbdev.processors import populate_language, strip_ansi, hide_line, filter_stream_, rm_header_dash, rm_export, \
     clean_magics, hide_, strip_hidden_metadata, _def_names, _show_docs, _get_nm, cell_lang
 from nbdev.doclinks import _get_exps
@@ -73,6 +73,7 @@ def config() -> dict:
 
 # --------------------------------------------------------------------------------------------- API entries
 DOCUMENTED = {}   # full name -> page (the first page that documents it; later ones are :no-index:)
+SUMMARY = {}      # full name -> first line of its docstring
 
 def _source_link(obj) -> str | None:
     "GitHub link to the definition, with its line number (nbdev 2.4.7's own ends in `#LNone`)."
@@ -99,34 +100,32 @@ def _kind(obj, owner) -> tuple[str, list[str]]:
     if isinstance(obj, property): return 'property', []
     return 'function', []
 
-def _owner(sym, ns):
-    "For `Class.method` names, the class."
+def _owner(sym):
+    "The class of a method (from its qualified name), else None."
     qual = getattr(sym, '__qualname__', '') or ''
     if '.' not in qual or '<locals>' in qual: return None
-    mod = sys.modules.get(getattr(sym, '__module__', None) or '')
-    o = mod
+    o = sys.modules.get(getattr(sym, '__module__', None) or '')
     for part in qual.split('.')[:-1]: o = getattr(o, part, None)
     return o if inspect.isclass(o) else None
 
 class ApiEntry:
     "What `show_doc(sym)` becomes on the site: a Sphinx object description in MyST."
-    def __init__(self, sym, name=None, title_level=3, renderer=None):
-        if isinstance(sym, property): sym_ = sym.fget
-        else: sym_ = sym
+    def __init__(self, sym, name=None, title_level=3):
         self.r = ShowDocRenderer(sym, name=name, title_level=title_level)
-        self.sym, self.obj = sym, sym_
-        self.owner = _owner(sym_, None)
-        self.module = getattr(self.owner or sym_, '__module__', None) or ''
+        self.obj = sym.fget if isinstance(sym, property) else sym
+        self.owner = _owner(self.obj)
+        self.module = getattr(self.owner or self.obj, '__module__', None) or ''
 
     def markdown(self, page: str) -> str:
         r, cfg = self.r, config()
         kind, opts = _kind(self.obj, self.owner)
-        if kind == 'property': opts = []
         nm = r.nm
         full = f'{self.module}.{nm}' if self.module else nm
         ours = self.module.split('.')[0] == cfg['lib_name']
         if not ours or full in DOCUMENTED and DOCUMENTED[full] != (page, id(self.obj)): opts = opts + [':no-index:']
-        elif ours: DOCUMENTED.setdefault(full, (page, id(self.obj)))
+        else:
+            DOCUMENTED.setdefault(full, (page, id(self.obj)))
+            SUMMARY.setdefault(full, (r.docs or '').strip().split('\n')[0])
         sig = ''
         if kind != 'property' and r.sig is not None:
             sig = _fmt_sig(r.sig)
@@ -140,18 +139,14 @@ class ApiEntry:
             opts.append(f':type: {_fmt_anno(r.sig.return_annotation)}')
         src = _source_link(self.obj)
         if src: body.append(f'<a class="lts-source reference external" href="{src}">[source]</a>\n')
-        if r.docs: body.append(_md_escape(r.docs) + '\n')
+        if r.docs: body.append(r.docs.strip() + '\n')
         if r.dm.has_docment: body.append(str(r.dm).strip() + '\n')
         mod = [f':module: {self.module}'] if self.module else []
         fence = '````'
         return '\n'.join([f'{fence}{{py:{kind}}} {head}', *mod, *opts, '', *body, fence]) + '\n'
 
-def _md_escape(s: str) -> str:
-    "Docstrings are markdown already; only keep a stray `{` from starting a MyST role."
-    return s.strip()
-
 def show_doc(sym, renderer=None, name=None, title_level=3):
-    "Stand-in for nbdev's `show_doc` during the light pass: records an entry instead of rendering."
+    "Stand-in for nbdev's `show_doc` during the light pass (same arguments; `renderer` is ignored): an `ApiEntry`."
     return ApiEntry(sym, name=name, title_level=title_level)
 
 # --------------------------------------------------------------------------------------------- processors
@@ -352,14 +347,20 @@ def commands_md() -> str:
                   '', '```text', command_help(name, f).rstrip(), '```', '']
     return '\n'.join(parts)
 
-def api_md(by_page: dict, titles: dict) -> str:
-    "The API index: every documented object, page by page, linked to its entry."
+def api_md(by_page: dict, titles: dict, modules: dict) -> str:
+    "The API index: every documented object, page by page, with the first line of its docstring."
     parts = ['# API index', '', 'Every function, class and method of the package that the notebooks document, in '
              'reading order. The [general index](genindex) lists them alphabetically; the search box finds them by name.', '']
     for page, syms in by_page.items():
         if not syms: continue
-        parts += [f'## [{titles.get(page, page)}]({page}.ipynb)', '']
-        parts += [f'- {{py:obj}}`{s.split(".", 2)[-1] if s.count(".") >= 2 else s} <{s}>`' for s in syms] + ['']
+        mods = ', '.join(f'{{py:mod}}`{m}`' for m in modules.get(page, []))
+        parts += [f'## {titles.get(page, page)}', '', f'[The page]({page}.ipynb)' + (f', module {mods}' if mods else '') + ':', '',
+                  '| | |', '|---|---|']
+        for s in syms:
+            short = s.split('.', 2)[-1] if s.count('.') >= 2 else s
+            doc = SUMMARY.get(s, '').replace('|', '\\|')
+            parts.append(f'| {{py:obj}}`{short} <{s}>` | {doc} |')
+        parts.append('')
     return '\n'.join(parts)
 
 def toc_md(caption, pages, hidden=True) -> str:
@@ -451,7 +452,7 @@ def main():
         dst.write_text(json.dumps(js, indent=1, ensure_ascii=False) + '\n', encoding='utf-8')
         stats['pages'] += 1
     (out/'commands.md').write_text(commands_md(), encoding='utf-8')
-    (out/'api.md').write_text(api_md(by_page, titles), encoding='utf-8')
+    (out/'api.md').write_text(api_md(by_page, titles, {k: nb.modules_ for k, nb in done.items()}), encoding='utf-8')
     if (NBS/'images').exists(): shutil.copytree(NBS/'images', out/'images')
     vega_bundle(ROOT/'docs'/'_build'/'static'/'vega-bundle.js')
     stats['entries'] = len(DOCUMENTED)

@@ -50,7 +50,9 @@ def first_run_md() -> str:
             f"tensors: {types}) to float32 safetensors and caches them: it took {r['convert_s']:.0f} s and wrote "
             f"{r['cache_mb']:.0f} MB to the cache (`~/.cache/lts_nb`, or `$LTS_NB_CACHE`). Later loads read the cache "
             f"({r['cached_load_s']:.1f} s). Measured by `python scripts/docs_first_run.py` on {r['date']}, "
-            f"{r['machine']}, with an empty cache.")
+            f"{r['machine']}, with an empty cache"
+            + (f" (1-minute load average {max(r['load_avg_1min']):.0f}: other jobs shared the cores)"
+               if max(r.get('load_avg_1min', [0])) >= 1.5 else '') + '.')
 
 MARKERS = {'<!-- commands -->': commands_md, '<!-- first-run -->': lambda site=False: first_run_md()}
 
@@ -78,7 +80,8 @@ def render(nb) -> str:
             if not re.search(r'^#\|\s*echo:\s*false', src, re.M):
                 parts.append('```python\n' + re.sub(r'^#\|.*\n', '', src, flags=re.M) + '\n```')
             parts += [t for o in c.get('outputs', []) if (t := _out_text(o))]
-    return '\n\n'.join(parts).replace('](images/', '](nbs/images/') + '\n'
+    text = '\n\n'.join(parts)
+    return re.sub(r'\]\((?!https?:|#|/)([^)]+)\)', r'](nbs/\1)', text) + '\n'     # links are relative to nbs/
 
 def main():
     from execnb.nbio import read_nb
