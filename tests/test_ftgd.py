@@ -124,7 +124,9 @@ def test_cli_writes_metrics(tmp_path, tiny_dir):
 def test_cli_requires_task(tmp_path):
     r = subprocess.run([*LTS_FTGD, '--out', str(tmp_path)],
                        capture_output=True, text=True, timeout=120)
-    assert r.returncode != 0 and '--task and --out are required' in r.stderr
+    assert r.returncode == 2 and 'the following arguments are required: --task' in r.stderr
+    h = subprocess.run([*LTS_FTGD, '--help'], capture_output=True, text=True, timeout=120)
+    assert 'usage: lts_ftgd [-h] --task TASK --out OUT' in h.stdout    # required, and shown as such in --help
 
 def test_task_data_split_disjoint(blimp_dir):
     ts = load_blimp(blimp_dir, tasks='passive_1,adjunct_island,npi_present_1')

@@ -77,4 +77,4 @@ def test_ray_engine_equals_sequential(reference, tiny_dir, tmp_path):
 
 def test_unknown_engine(tiny_dir, tmp_path):
     r = subprocess.run(cli(tiny_dir, tmp_path/'e', '--engine', 'spark'), capture_output=True, text=True)
-    assert r.returncode == 2 and "unknown engine 'spark'" in r.stderr
+    assert r.returncode == 2 and "argument --engine: invalid choice: 'spark'" in r.stderr
