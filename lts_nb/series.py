@@ -153,6 +153,7 @@ def run_series(models, pairs: TaskSet, out, cfg: FTGDConfig | None = None, steps
         prov = provenance([info[k] for k in series.runs if k in info], data=data, seeds={'seed': seed}, config=settings)
         save_json({'runs': {k: v.name for k, v in series.runs.items()}, 'refs': refs, 'settings': settings,
                    'models': info, 'provenance': prov}, out/'series.json')
+        save_json(prov, out/'provenance.json')                # covers every file below out that has no record of its own
     index()
     for label, ref in tqdm(refs.items(), desc='series', disable=not progress):
         d = out/member_dir(label)
@@ -161,6 +162,8 @@ def run_series(models, pairs: TaskSet, out, cfg: FTGDConfig | None = None, steps
             info[label] = model_info(lm)
             run_task_space(lm, pairs, d, cfg, n_train, n_test, seed=seed, progress=False, **kwargs)
             del lm
+        if not (d/'provenance.json').exists():                # the member's own record, unless its run wrote one
+            save_json(provenance(info[label], data=data, seeds={'seed': seed}, config=settings, member=label), d/'provenance.json')
         series.runs[label] = d
         index()
     return series
