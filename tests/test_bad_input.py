@@ -213,12 +213,10 @@ def test_task_space_constant_transfer_has_no_p(done_run):
     st = _stats(done_run[1])
     if st['transfer']['spearman'] is None: _nan_with_reason(st, 'transfer')
 
-@awaiting('lead', '--mask_pct 0 makes sharing all NaN with p 0.000; reject it before compute (or NaN + reason)')
 def test_task_space_mask_pct_0(tmp_path):
     assert_clear(cli('lts_task_space', '--model', NOMODEL, '--tasks', TASKS4, '--out', tmp_path/'r', *SMALL,
                      '--mask_pct', 0), opt_re('--mask_pct'))
 
-@awaiting('lead', 'a constant taxonomy hypothesis: warn up front, write the spaces, NaN statistics with a reason')
 def test_task_space_constant_hypothesis_cli(tmp_path, tiny_dir):
     r = cli('lts_task_space', '--model', tiny_dir, '--tasks', CONST3, '--out', tmp_path/'r', *SMALL)
     assert r.code == 0, r
@@ -233,7 +231,6 @@ def _kill_mid_run(run: Path):
     for f in ('task_space.json', 'task_space.npz'): (run/f).unlink()
     for d in (run/'runs').iterdir(): shutil.rmtree(d)
 
-@awaiting('lead', 'a run folder records a fingerprint of the weights and refuses to resume with others')
 def test_resume_refuses_other_weights(run_copy):
     from lts_nb.models import tiny_lm
     m, run = run_copy
@@ -244,7 +241,6 @@ def test_resume_refuses_other_weights(run_copy):
     assert_clear(r, r'weight|fingerprint|model')
     assert not (run/'task_space.json').exists()
 
-@awaiting('lead', 'a run folder records a fingerprint of the data and refuses to resume with other data')
 def test_resume_refuses_other_data(tmp_path, tiny_dir, blimp_dir_small):
     d3 = tmp_path/'b3'; d3.mkdir()
     uids = ['passive_1', 'adjunct_island', 'anaphor_gender_agreement']   # the hypothesis is not constant
@@ -367,7 +363,6 @@ def test_negative_count_in_generator_is_an_error():
     lib_error(lambda: grammatical_sentences(-3), r'\bn\b', '-3', cls=ConfigError)
     lib_error(lambda: generate_pairs(['gen_sva_simple'], n_per_task=2.5), 'integer', cls=ConfigError)
 
-@awaiting('lead', 'lts_task_space --n_test negative makes the generator draw a negative count (validate before compute)')
 def test_negative_count_via_task_space(tmp_path):
     r = cli('lts_task_space', '--model', NOMODEL, '--tasks', TASKS4, '--out', tmp_path/'r', *SMALL, '--n_test', -500)
     assert_clear(r, opt_re('--n_test'))
@@ -377,14 +372,12 @@ def test_negative_count_via_task_space(tmp_path):
 TS_BAD = [('--steps', -1), ('--n_train', 0), ('--n_train', -5), ('--n_test', 0), ('--n_test', -1), ('--mask_pct', 150),
           ('--mask_pct', -1), ('--sketch_m', 0), ('--batch_size', 0), ('--lr', -1e-4), ('--lr', 'nan'), ('--seed', -1)]
 
-@awaiting('lead', 'lts_task_space validates every count, size and rate before any compute (ConfigError naming the option)')
 @pytest.mark.parametrize('opt,val', TS_BAD, ids=[f'{o}={v}' for o, v in TS_BAD])
 def test_task_space_options_checked_first(tmp_path, opt, val):
     r = cli('lts_task_space', '--model', NOMODEL, '--tasks', TASKS4, '--out', tmp_path/'r', *SMALL, opt, val)
     assert_clear(r, opt_re(opt))
     assert not (tmp_path/'r').exists()
 
-@awaiting('lead', "lts_task_space --tasks '' is an empty task list: say so")
 def test_task_space_empty_tasks(tmp_path):
     assert_clear(cli('lts_task_space', '--model', NOMODEL, '--tasks', '', '--out', tmp_path/'r', '--quiet'), opt_re('--tasks'), 'empty')
 
@@ -400,7 +393,6 @@ def test_score_empty_tasks(tmp_path):
 FTGD_BAD = [('--steps', -1), ('--n_train', 0), ('--n_test', 0), ('--lr', -1e-4), ('--batch_size', 0), ('--seed', -1),
             ('--topk', 150)]
 
-@awaiting('lead', 'lts_ftgd validates its counts and rates before loading data or model')
 @pytest.mark.parametrize('opt,val', FTGD_BAD, ids=[f'{o}={v}' for o, v in FTGD_BAD])
 def test_ftgd_options_checked_first(tmp_path, blimp_dir_small, opt, val):
     r = cli('lts_ftgd', '--model', NOMODEL, '--blimp', blimp_dir_small, '--task', 'passive_1', '--out', tmp_path/'f',
@@ -438,7 +430,6 @@ def test_vds_options_checked_first(tmp_path, opt, val):
 
 
 # ================================================================= 7. no traceback for a user's mistake
-@awaiting('lead', "lts_ftgd offline with its default --blimp (the public URL) ends in a traceback")
 def test_ftgd_offline_default_blimp(tmp_path, tiny_dir, monkeypatch):
     import urllib.request
     def offline(*a, **k): raise urllib.error.URLError('[Errno -2] Name or service not known')
@@ -446,7 +437,6 @@ def test_ftgd_offline_default_blimp(tmp_path, tiny_dir, monkeypatch):
     r = cli('lts_ftgd', '--model', tiny_dir, '--task', 'passive_1', '--out', tmp_path/'f', '--quiet')
     assert_clear(r, 'download|offline', opt_re('--blimp'))
 
-@awaiting('lead', "lts_ftgd --help does not mark --task (and --out) as required")
 def test_ftgd_help_marks_task_required():
     r = cli('lts_ftgd', '--help')
     assert r.code == 0
@@ -454,7 +444,6 @@ def test_ftgd_help_marks_task_required():
     task_line = next((l for l in r.out.splitlines() if l.strip().startswith('--task')), '')
     assert re.search(r'\btask\b', usage.replace('--task', '')) or 'required' in task_line, r.out
 
-@awaiting('lead', 'lts_ftgd without --task: exit 2 with the usage, not exit 1')
 def test_ftgd_without_task(tmp_path):
     assert_clear(cli('lts_ftgd', '--model', NOMODEL, '--out', tmp_path/'f'), 'task')
 
@@ -524,7 +513,6 @@ def test_score_out_unwritable(tmp_path):
     d = unwritable_dir(tmp_path)
     assert_clear(cli('lts_score', '--model', NOMODEL, '--out', d/'o.jsonl', '--quiet'), '--out')
 
-@awaiting('lead', 'lts_task_space --out that is a file is a traceback (FileExistsError)')
 def test_task_space_out_is_a_file(tmp_path, tiny_dir):
     f = tmp_path/'file'; f.write_text('keep me\n')
     assert_clear(cli('lts_task_space', '--model', tiny_dir, '--tasks', TASKS4, '--out', f, *SMALL), re.escape(str(f)), IS_FILE)
@@ -535,7 +523,6 @@ def test_task_space_out_unwritable(tmp_path, tiny_dir):
     assert_clear(cli('lts_task_space', '--model', tiny_dir, '--tasks', TASKS4, '--out', unwritable_dir(tmp_path)/'r', *SMALL),
                  '--out|writ|permi')
 
-@awaiting('lead', 'lts_ftgd --out that is a file is a traceback')
 def test_ftgd_out_is_a_file(tmp_path, blimp_dir_small, tiny_dir):
     f = tmp_path/'file'; f.write_text('keep me\n')
     assert_clear(cli('lts_ftgd', '--model', tiny_dir, '--blimp', blimp_dir_small, '--task', 'passive_1', '--out', f, '--quiet'),
@@ -572,7 +559,6 @@ def _resume_clear_or_recomputed(r, damaged: Path, loader):
     if r.code == 0: loader(damaged); return
     assert_clear(r, re.escape(damaged.name))
 
-@awaiting('lead', 'a truncated grads/*.pt in a run folder is a traceback on resume')
 def test_truncated_grads_pt(run_copy):
     m, run = run_copy
     _kill_mid_run(run)
@@ -580,7 +566,6 @@ def test_truncated_grads_pt(run_copy):
     r = cli('lts_task_space', '--model', m, '--tasks', TASKS4, '--out', run, *SMALL)
     _resume_clear_or_recomputed(r, g, lambda p: torch.load(p, weights_only=True))
 
-@awaiting('lead', 'a truncated runs/*/mask.npz is a traceback')
 def test_truncated_mask_npz(run_copy):
     m, run = run_copy
     for f in ('task_space.json', 'task_space.npz'): (run/f).unlink()
@@ -588,7 +573,6 @@ def test_truncated_mask_npz(run_copy):
     r = cli('lts_task_space', '--model', m, '--tasks', TASKS4, '--out', run, *SMALL)
     _resume_clear_or_recomputed(r, mk, lambda p: np.load(p)['names'])
 
-@awaiting('lead', 'a truncated ckpt.pt of an FTGD run is a traceback')
 def test_truncated_ckpt_pt(tmp_path, tiny_dir, blimp_dir_small):
     args = ['--model', tiny_dir, '--blimp', blimp_dir_small, '--task', 'passive_1', '--out', tmp_path/'f', '--steps', 2,
             '--n_train', 8, '--n_test', 8, '--n_other', 4, '--n_ppl', 4, '--batch_size', 4, '--quiet']
@@ -675,7 +659,6 @@ def test_binary_input(tmp_path):
     assert_clear(cli('lts_score', '--model', NOMODEL, '--blimp', f, '--out', tmp_path/'o.jsonl', '--quiet'),
                  'passive_1.jsonl', 'utf-8|binary|encoding')
 
-@awaiting('lead', 'a corrupt JSON file in a run folder: name the path')
 @pytest.mark.parametrize('name', ['probe.json', 'eval_before.json', 'runs/gen_npi_only/metrics.json'])
 def test_corrupt_run_json(run_copy, name):
     m, run = run_copy
@@ -699,12 +682,10 @@ def test_truncated_gguf(tmp_path, gguf_file):
     assert_clear(cli('lts_score', '--model', g, '--out', tmp_path/'o.jsonl', '--quiet'), 'cut.gguf', r'truncat|damaged|incomplete|corrupt')
     assert not list((tmp_path/'cache').rglob('config.json')) if (tmp_path/'cache').exists() else True
 
-@awaiting('lead', 'a TaskSpace with duplicate tasks: say which')
 def test_task_space_duplicate_tasks():
     from lts_nb.task_space import TaskSpace
     lib_error(lambda: TaskSpace(['passive_1', 'transitive', 'passive_1'], {'x': np.eye(3)}), 'duplicate|twice|more than once', 'passive_1')
 
-@awaiting('lead', 'a TaskSpace with no tasks: say so')
 def test_task_space_zero_tasks():
     from lts_nb.task_space import TaskSpace
     lib_error(lambda: TaskSpace([], {}), r'no tasks|empty|at least|needs tasks')
@@ -743,7 +724,6 @@ def test_score_output_keeps_umask(tmp_path, tiny_dir):
     with umask(0o022): assert cli('lts_score', '--model', tiny_dir, '--n_per_task', 1, '--out', tmp_path/'o.jsonl', '--quiet').code == 0
     assert stat.S_IMODE((tmp_path/'o.jsonl').stat().st_mode) == 0o644
 
-@awaiting('lead', 'task-space run files are written with mode 0600 (mkstemp), not the umask')
 def test_task_space_outputs_keep_umask(tmp_path, tiny_dir):
     with umask(0o022): assert cli('lts_task_space', '--model', tiny_dir, '--tasks', TASKS4, '--out', tmp_path/'r', *SMALL).code == 0
     modes = {p.relative_to(tmp_path).as_posix(): oct(stat.S_IMODE(p.stat().st_mode)) for p in (tmp_path/'r').rglob('*') if p.is_file()}
@@ -768,7 +748,6 @@ def test_score_bug_is_a_traceback(tmp_path, tiny_dir, monkeypatch):
     r = cli('lts_score', '--model', tiny_dir, '--n_per_task', 1, '--out', tmp_path/'o.jsonl', '--quiet')
     assert r.code == 'traceback' and 'a bug in the library' in r.err, r
 
-@awaiting('lead', 'lts_task_space catches KeyError/ValueError: a library bug shows as a one-line error (use utils.cli_errors)')
 def test_task_space_bug_is_a_traceback(tmp_path, tiny_dir, monkeypatch):
     import lts_nb.probes
     monkeypatch.setattr(lts_nb.probes, 'run_task_space', _bug)
@@ -793,3 +772,26 @@ def test_pretrain_interrupt_exits_130(tmp_path, monkeypatch):
     monkeypatch.setattr(lts_nb.pretrain, 'pretrain_corpus', ctrl_c)
     r = cli('lts_pretrain', '--size', 'xs', '--steps', 2, '--out', tmp_path/'p', '--quiet')
     assert r.code == 130 and 'resume' in r.err, r
+
+def test_ftgd_bug_is_a_traceback(tmp_path, tiny_dir, blimp_dir_small, monkeypatch):
+    import lts_nb.ftgd
+    monkeypatch.setattr(lts_nb.ftgd, 'run_ftgd', _bug)
+    r = cli('lts_ftgd', '--model', tiny_dir, '--blimp', blimp_dir_small, '--task', 'passive_1', '--out', tmp_path/'f', '--quiet',
+            '--n_train', 8, '--n_test', 8, '--n_other', 4, '--n_ppl', 4)
+    assert r.code == 'traceback' and 'a bug in the library' in r.err, r
+
+def test_vds_bug_is_a_traceback(tmp_path, tiny_dir, monkeypatch):
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_vds import write_tiny_textcls
+    import lts_nb.textcls
+    write_tiny_textcls(tmp_path/'data')
+    monkeypatch.setattr(lts_nb.textcls, 'load_model', _bug)
+    r = cli('lts_vds', '--model', tiny_dir, '--dataset', 'trec', '--data', tmp_path/'data', '--n_train', 6, '--n_test', 6,
+            '--out', tmp_path/'v', '--methods', 'majority')
+    assert r.code == 'traceback' and 'a bug in the library' in r.err, r
+
+def test_report_bug_is_a_traceback(tmp_path, done_run, monkeypatch):
+    mod = importlib.import_module(ENTRY['lts_report'][0])
+    monkeypatch.setattr(mod, 'build_report', _bug)
+    r = cli('lts_report', done_run[1], '--out', tmp_path/'r.html')
+    assert r.code == 'traceback' and 'a bug in the library' in r.err, r
