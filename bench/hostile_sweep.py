@@ -73,9 +73,10 @@ def lib(fn) -> R:
 def sub(cmd: str, *args, timeout=120, preexec=None, env=None, background=False):
     "Run a console script in a subprocess (the code under test first on the path)."
     mod, fn = CTX['entry'][cmd]
-    code = f"import sys; sys.argv[0] = {cmd!r}; from {mod} import {fn}; {fn}()"
+    runner = Path(CTX['base'])/f'{cmd}.py'           # a file, not `python -c`: fastcore's call_parse ignores argv under -c
+    if not runner.exists(): runner.write_text(f"from {mod} import {fn}\n{fn}()\n")
     e = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONPATH': CTX['pythonpath'], **(env or {})}
-    argv = [sys.executable, '-c', code, *map(str, args)]
+    argv = [sys.executable, str(runner), *map(str, args)]
     kw = dict(text=True, env=e, preexec_fn=preexec, cwd=CTX['base'])   # not the repo root: `python -c` puts the cwd first on the path
     if background: return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
     p = subprocess.run(argv, capture_output=True, timeout=timeout, **kw)
@@ -105,10 +106,10 @@ def verdict(c: Case, tmp: Path, r: R) -> tuple[str, str]:
     if r.code == 'library':                                # not the package's error class
         return ('unclear error' if c.cause and re.search(c.cause, r.err, re.I | re.S) else 'traceback'), msg
     if r.code == 0:
-        if c.ok is None: return 'silent wrong result', 'exit 0: ' + (r.out.strip().splitlines() or [''])[-1][:200]
-        try: good = c.ok(tmp, r)
-        except Exception as e: good, msg = False, f"check failed: {type(e).__name__}: {e}"
-        return ('handled correctly' if good else 'silent wrong result'), msg or r.out.strip()[-200:]
+        if c.ok is None: return 'silent wrong result', 'exit 0, no error: ' + (msg if msg.startswith('warning') else 'no warning either')
+        try: good, why = c.ok(tmp, r), ''
+        except Exception as e: good, why = False, f" ({type(e).__name__}: {e})"
+        return ('handled correctly', 'exit 0, output checked') if good else ('silent wrong result', 'exit 0, the output is wrong' + why)
     if r.code == 2 and c.cause and re.search(c.cause, r.err, re.I | re.S): return 'clear error', msg
     return 'unclear error', f"exit {r.code}: {msg}"
 
@@ -135,6 +136,7 @@ def run_case(c: Case, base: Path) -> dict:
         res = {'verdict': 'hang', 'detail': f'still running after {c.timeout} s', 'code': None, 'stderr': ''}
     p.join(10)
     shutil.rmtree(tmp, ignore_errors=True)
+    for k in ('detail', 'stderr'): res[k] = (res.get(k) or '').replace(str(tmp), '$CASE').replace(str(base), '$TMP')
     return {'name': c.name, 'owner': c.owner, 'area': c.area, 'case': c.doc, **res, 'seconds': round(time.perf_counter() - t0, 1)}
 
 
@@ -616,23 +618,23 @@ def _same_weights(a: Path, b: Path) -> bool:
     wa, wb = _weights(a), _weights(b)
     return wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
 
-PRE = ['--size', 'xs', '--steps', 4, '--batch_size', 4, '--n_sentences', 200, '--quiet']
+PRE = ['--size', 'xs', '--steps', 64, '--batch_size', 4, '--n_sentences', 200, '--quiet']
 
 def _clean_pretrain(tmp) -> Path:
     from lts_nb.pretrain import PretrainConfig, pretrain
-    pretrain(tmp/'clean', PretrainConfig(size='xs', steps=4, batch_size=4, n_sentences=200), progress=False)
+    pretrain(tmp/'clean', PretrainConfig(size='xs', steps=64, batch_size=4, n_sentences=200), progress=False)
     return tmp/'clean'
 
 def _concurrent_pretrain(tmp, r):
     if not all(c == 0 for c in r.extra['codes']): return 'unclear error', f"exit codes {r.extra['codes']}: {r.err[-300:]}"
-    if _same_weights(tmp/'p'/'step4', _clean_pretrain(tmp)/'step4'): return 'handled correctly', 'both exit 0; step4 equals a clean run'
-    return 'silent wrong result', 'step4 differs from a clean run'
+    if _same_weights(tmp/'p'/'step64', _clean_pretrain(tmp)/'step64'): return 'handled correctly', 'both exit 0; step64 equals a clean run'
+    return 'silent wrong result', 'step64 differs from a clean run'
 
-@case('badinput', 'concurrency', judge=_concurrent_pretrain, timeout=300)
+@case('badinput', 'concurrency', judge=_concurrent_pretrain, timeout=500)
 def concurrent_pretrain_same_out(tmp):
     "two lts_pretrain at once on one --out"
     ps = [sub('lts_pretrain', *PRE, '--out', tmp/'p', background=True) for _ in range(2)]
-    outs = [p.communicate(timeout=280) for p in ps]
+    outs = [p.communicate(timeout=480) for p in ps]
     return R(0, '', ''.join(e for _, e in outs), {'codes': [p.returncode for p in ps]})
 
 def _wait_for(path: Path, p, timeout=200):
@@ -644,16 +646,16 @@ def _sigint_pretrain(tmp, r):
     if code1 != 130 or 'Traceback' in err1:
         return ('traceback' if 'Traceback' in err1 else 'unclear error'), f'Ctrl-C: exit {code1}: {err1.strip()[-200:]}'
     if r.code != 0: return 'unclear error', f'rerun exit {r.code}: {r.err[-200:]}'
-    if _same_weights(tmp/'p'/'step4', _clean_pretrain(tmp)/'step4'): return 'handled correctly', 'exit 130, one line; the rerun resumed to the same weights'
+    if _same_weights(tmp/'p'/'step64', _clean_pretrain(tmp)/'step64'): return 'handled correctly', 'exit 130, one line; the rerun resumed to the same weights'
     return 'silent wrong result', 'the resumed run differs from a clean run'
 
-@case('badinput', 'signals', judge=_sigint_pretrain, timeout=300)
+@case('badinput', 'signals', judge=_sigint_pretrain, timeout=500)
 def sigint_pretrain_then_resume(tmp):
     "Ctrl-C (SIGINT) to lts_pretrain once its step-1 checkpoint exists, then the same command again"
     p = sub('lts_pretrain', *PRE, '--out', tmp/'p', background=True)
     _wait_for(tmp/'p'/'step1', p); p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=120)
-    r = sub('lts_pretrain', *PRE, '--out', tmp/'p', timeout=200)
+    r = sub('lts_pretrain', *PRE, '--out', tmp/'p', timeout=300)
     r.extra['first'] = (p.returncode, err)
     return r
 
@@ -839,6 +841,21 @@ def vds_unknown_method(tmp):
 
 
 # -------------------------------------------------------------------------------------------------------- main
+def table(res: dict) -> str:
+    "Markdown: verdict counts per run, then one row per case with its verdict in each run."
+    labels = list(res)
+    out = ['| verdict | ' + ' | '.join(labels) + ' |', '|---|' + '---|' * len(labels)]
+    out += [f"| {v} | " + ' | '.join(str(res[l]['counts'].get(v, 0)) for l in labels) + ' |' for v in VERDICTS]
+    out += [f"| cases | " + ' | '.join(str(res[l]['n_cases']) for l in labels) + ' |', '']
+    by = {l: {c['name']: c for c in res[l]['cases']} for l in labels}
+    names = list(dict.fromkeys(n for l in labels for n in by[l]))
+    out += ['| case | owner | ' + ' | '.join(labels) + ' | what happens (last run) |', '|---|---|' + '---|' * len(labels) + '---|']
+    for n in names:
+        last = next(by[l][n] for l in reversed(labels) if n in by[l])
+        detail = last['detail'].replace('|', '/').replace('\n', ' ')[:110]
+        out.append(f"| {n} | {last['owner']} | " + ' | '.join(by[l][n]['verdict'] if n in by[l] else '' for l in labels) + f" | {detail} |")
+    return '\n'.join(out)
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--label', default='after', help='key of this run in the results (e.g. before, after)')
@@ -846,7 +863,9 @@ def main():
     ap.add_argument('--only', default=None, help='comma-separated case names')
     ap.add_argument('--out', default=str(ROOT/'bench'/'results'/'hostile_sweep.json'))
     ap.add_argument('--dry', action='store_true', help='print, do not write the results')
+    ap.add_argument('--table', action='store_true', help='print the verdict tables (markdown) of the results file and exit')
     a = ap.parse_args()
+    if a.table: return print(table(json.loads(Path(a.out).read_text())))
     code = Path(a.code).resolve() if a.code else ROOT
     sys.path.insert(0, str(code))
     os.environ['PYTHONPATH'] = os.pathsep.join([str(code), os.environ.get('PYTHONPATH', '')]).rstrip(os.pathsep)

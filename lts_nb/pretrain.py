@@ -145,21 +145,31 @@ def _collate(seqs, pad_id):
     return ids, mask, ids.masked_fill(mask == 0, -100)
 
 # %% ../nbs/12_pretrain.ipynb
+@contextlib.contextmanager
+def _writing(path: Path):
+    "A failed write (disk full, read-only, file too large) as a RunFolderError naming the file; atomic writes leave nothing half-written."
+    from safetensors import SafetensorError
+    try: yield
+    except (OSError, RuntimeError, SafetensorError) as e:
+        raise RunFolderError(f"could not write {path}: {type(e).__name__}: {str(e).strip()[:160]} (disk full or read-only? "
+                             "nothing half-written was kept; free space and run the same command to resume)") from None
+
+def _umask() -> int:
+    m = os.umask(0); os.umask(m); return m
+
 def _save_dir(model, tok, path: Path, prov: dict | None = None):
     "Write a checkpoint folder atomically (utils.atomic_dir), with its provenance."
     hf_logging.disable_progress_bar()  # no "Writing model shards" bar per checkpoint
     try:
-        with atomic_dir(path) as tmp:
+        with _writing(path), atomic_dir(path) as tmp:
             model.save_pretrained(tmp); tok.save_pretrained(tmp)
             if prov is not None: save_json(prov, tmp/'provenance.json')
             mode = 0o666 & ~_umask()               # safetensors writes its file 0600: give it the user's umask
             for f in tmp.iterdir(): f.chmod(mode)
     finally: hf_logging.enable_progress_bar()
 
-def _umask() -> int:
-    m = os.umask(0); os.umask(m); return m
-
-def _save_state(state: dict, path: Path): atomic_write(path, lambda t: torch.save(state, t))
+def _save_state(state: dict, path: Path):
+    with _writing(path): atomic_write(path, lambda t: torch.save(state, t))
 
 def _state(step, opt, sched, log, weights) -> dict:
     return {'step': step, 'opt': opt.state_dict(), 'sched': sched.state_dict(), 'log': log, 'weights': weights}
@@ -228,7 +238,8 @@ def pretrain(out, cfg: PretrainConfig | None = None, progress: bool = True, stop
     schedule = log_schedule(cfg.steps)
     torch.manual_seed(cfg.seed)
     model = AutoModelForCausalLM.from_config(neox_config(tok, **PRETRAIN_SIZES[cfg.size]), dtype=torch.float32)
-    if old is None: save_json({**cfg.to_dict(), 'provenance': _provenance(cfg, corpus_hash)}, out/'pretrain.json')
+    if old is None:
+        with _writing(out/'pretrain.json'): save_json({**cfg.to_dict(), 'provenance': _provenance(cfg, corpus_hash)}, out/'pretrain.json')
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg))
     step, log = 0, []
@@ -237,8 +248,8 @@ def pretrain(out, cfg: PretrainConfig | None = None, progress: bool = True, stop
         prov = _provenance(cfg, corpus_hash, lm, step=step)
         model.eval(); _save_dir(model, tok, out/f'step{step}', prov); model.train()
         _save_state(_state(step, opt, sched, log, weights_hash(model)), out/'state.pt')
-        atomic_write(out/'train_log.jsonl', ''.join(to_json(r, indent=None) + '\n' for r in log))
-        save_json(prov, out/'provenance.json')
+        with _writing(out/'train_log.jsonl'): atomic_write(out/'train_log.jsonl', ''.join(to_json(r, indent=None) + '\n' for r in log))
+        with _writing(out/'provenance.json'): save_json(prov, out/'provenance.json')
     if (out/'state.pt').exists():
         st = _load_state(out)
         step, log = st['step'], list(st.get('log', []))

@@ -489,9 +489,10 @@ def test_sentence_longer_than_context(tmp_path, tiny_dir):
 def test_huge_sentence_has_length_check(tmp_path, tiny_dir):
     f = _long_pair_file(tmp_path/'passive_1.jsonl', 20_000)
     mod, fn = ENTRY['lts_score']
-    code = f"import resource; resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30)); from {mod} import {fn}; {fn}()"
+    runner = tmp_path/'run_score.py'                 # a file, not `python -c`: fastcore's call_parse ignores argv under -c
+    runner.write_text(f"import resource\nresource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))\nfrom {mod} import {fn}\n{fn}()\n")
     try:
-        r = subprocess.run([sys.executable, '-c', code, '--model', str(tiny_dir), '--blimp', str(f), '--out', str(tmp_path/'o.jsonl'),
+        r = subprocess.run([sys.executable, str(runner), '--model', str(tiny_dir), '--blimp', str(f), '--out', str(tmp_path/'o.jsonl'),
                             '--quiet'], capture_output=True, text=True, timeout=150, env={**os.environ, 'OMP_NUM_THREADS': '1'})
     except subprocess.TimeoutExpired: pytest.fail('no length check: still scoring a 20,000-word sentence after 150 s')
     assert_clear(Result(r.returncode, r.stdout, r.stderr), 'passive_1', r'context|too long|tokens')
