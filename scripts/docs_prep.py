@@ -256,11 +256,20 @@ def chart_html(spec, opt) -> str:
     return f'<div class="lts-chart"></div><script type="application/json" class="lts-chart-spec">{js}</script>'
 
 _WIDGET = 'application/vnd.jupyter.widget-view+json'
+_re_bar = re.compile(r'\d+%\|[^|\n]*\|\s*\d+/\d+')     # a tqdm progress bar ("Loading weights: 100%|###| 272/272 [...]")
+
+def strip_bars(text: str) -> str:
+    "stderr without progress bars: transient in a notebook, noise on a page (everything else, e.g. warnings, stays)."
+    keep = [l for l in re.split(r'\r|\n', text) if l.strip() and not _re_bar.search(l)]
+    return '\n'.join(keep) + ('\n' if keep else '')
 
 def fix_outputs(cell, stats):
     if cell.cell_type != 'code': return
     outs = []
     for o in cell.get('outputs', []):
+        if o.get('output_type') == 'stream' and o.get('name') == 'stderr':
+            o['text'] = strip_bars(''.join(o['text']) if isinstance(o['text'], list) else o['text'])
+            if not o['text']: continue
         d = o.get('data')
         if d:
             d.pop(_WIDGET, None)

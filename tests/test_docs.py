@@ -54,6 +54,12 @@ def test_widget_outputs_are_dropped_and_charts_counted():
     docs_prep.fix_outputs(cell, stats)
     assert len(cell.outputs) == 1 and stats['charts'] == 1 and 'lts-chart' in cell.outputs[0]['data']['text/html']
 
+def test_progress_bars_are_dropped_from_stderr_not_warnings():
+    txt = ("Loading weights:   0%|          | 0/272 [00:00<?, ?it/s]\rLoading weights: 100%|##########| 272/272 [00:00<00:00, 2734.65it/s]\n"
+           "UserWarning: something worth reading\n")
+    assert docs_prep.strip_bars(txt) == 'UserWarning: something worth reading\n'
+    assert docs_prep.strip_bars("pairs: 100%|##| 3/3 [00:01<00:00]\n") == ''
+
 def test_linkify_only_documented_names_outside_code():
     lookup = {'run_task_space': ('obj', 'lts_nb.probes.run_task_space'), 'lts_nb.scoring': ('mod', 'lts_nb.scoring')}
     md = "Call `run_task_space()` (in `lts_nb.scoring`), not `unknown`.\n```python\n`run_task_space`\n```"
