@@ -167,7 +167,8 @@ class add_show_docs:
             if cell_lang(cell) != 'python': raise ValueError(f"{cell.metadata.language} can't export:\n{cell.source}")
             new = []
             for nm in _def_names(cell, shown):          # (nbdev checks a patched `stats` against shown names as 'stats')
-                if nm not in shown: new.append(nm)
+                if nm in shown or nm.startswith('__'): continue    # module hooks (`__getattr__` forwarding old names)
+                new.append(nm)
             for t in cell.parsed_() or []:
                 if isinstance(t, ast.ClassDef) and t.name[0] != '_' and t.name not in shown:
                     meths = [f'{t.name}.{m.name}' for m in t.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))
