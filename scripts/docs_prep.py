@@ -35,7 +35,7 @@ from nbdev.process import NBProcessor
 from nbdev.processors import populate_language, strip_ansi, hide_line, filter_stream_, rm_header_dash, rm_export, \
     clean_magics, hide_, strip_hidden_metadata, _def_names, _show_docs, _get_nm, cell_lang
 from nbdev.doclinks import _get_exps
-from fastcore.docments import ShowDocRenderer, _fmt_sig, _fmt_anno
+from fastcore.docments import ShowDocRenderer, docments, _fmt_sig, _fmt_anno, _f_name
 
 # --------------------------------------------------------------------------------------------- the notebooks
 def page_name(p: Path) -> str:
@@ -140,10 +140,32 @@ class ApiEntry:
         src = _source_link(self.obj)
         if src: body.append(f'<a class="lts-source reference external" href="{src}">[source]</a>\n')
         if r.docs: body.append(r.docs.strip() + '\n')
-        if r.dm.has_docment: body.append(str(r.dm).strip() + '\n')
+        tbl = param_table(self.obj, r.sig, kind)
+        if tbl: body.append(tbl + '\n')
         mod = [f':module: {self.module}'] if self.module else []
         fence = '````'
         return '\n'.join([f'{fence}{{py:{kind}}} {head}', *mod, *opts, '', *body, fence]) + '\n'
+
+def _cell(s: str) -> str: return s.replace('|', '\\|').replace('\n', ' ')
+
+def param_table(obj, sig, kind='function') -> str:
+    "Markdown table of the parameters (type, default, the docment comment) and the return annotation; '' if none."
+    if sig is None or kind == 'property': return ''
+    try: dm = docments(obj, full=True, returns=True)
+    except Exception: dm = {}
+    code = lambda x: f'`{_cell(x)}`' if x else ''
+    rows = []
+    for n, p in sig.parameters.items():
+        if n in ('self', 'cls') and not rows: continue
+        star = '\\*' if p.kind == p.VAR_POSITIONAL else '\\*\\*' if p.kind == p.VAR_KEYWORD else ''
+        anno = '' if p.annotation is p.empty else _fmt_anno(p.annotation)
+        default = '' if p.default is p.empty else (_f_name(p.default) or repr(p.default))
+        rows.append(f'| {star}{n} | {code(anno)} | {code(default)} | {_cell((dm.get(n) or {}).get("docment") or "")} |')
+    ra, rdoc = sig.return_annotation, (dm.get('return') or {}).get('docment') or ''
+    if kind != 'class' and (rdoc or ra not in (inspect.Signature.empty, None)):
+        rows.append(f'| **Returns** | {code("" if ra is inspect.Signature.empty else _fmt_anno(ra))} | | {_cell(rdoc)} |')
+    if not rows: return ''
+    return '\n'.join(['| | **Type** | **Default** | **Details** |', '|---|---|---|---|', *rows])
 
 def show_doc(sym, renderer=None, name=None, title_level=3):
     "Stand-in for nbdev's `show_doc` during the light pass (same arguments; `renderer` is ignored): an `ApiEntry`."

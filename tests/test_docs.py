@@ -87,7 +87,11 @@ def test_api_entry_has_signature_table_and_a_mended_source_link(monkeypatch):
     line = int(md.split('/lts_nb/utils.py#L')[1].split('"')[0])
     assert 'def atomic_write' in (ROOT/'lts_nb'/'utils.py').read_text().splitlines()[line - 1]
     md2 = docs_prep.show_doc(documented_example).markdown('x')
-    assert '| a | int |' in md2.replace('  ', ' ') and 'Add `a` and `b`.' in md2
+    assert '| a | `int` |  | the first number |' in md2 and "| b | `float` | `2.0` | the second |" in md2
+    assert 'Add `a` and `b`.' in md2
+    def undocumented(x: str | None = None, *args, **kw) -> int: "No comments on the parameters."
+    t = docs_prep.param_table(undocumented, __import__('inspect').signature(undocumented))
+    assert '| x | `str\\|None` | `None` |  |' in t and '| \\*args |' in t and '| \\*\\*kw |' in t and '| **Returns** | `int` |' in t
     assert ':no-index:' in md2                                           # not ours: described, not indexed
     assert ':no-index:' in docs_prep.show_doc(atomic_write).markdown('other_page')   # documented twice: once indexed
 
