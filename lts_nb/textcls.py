@@ -33,7 +33,7 @@ __all__ = ['SPECS', 'TEXTCLS_ENV', 'LORA_TARGETS', 'METHODS', 'SUMMARY_METRICS',
            'next_token_logits', 'MethodResult', 'method_options', 'majority', 'zero_shot', 'demonstrations', 'icl',
            'kl_distances', 'knn_prompting', 'vds', 'need_peft', 'peft_config', 'peft_tune', 'lora', 'ia3',
            'check_methods', 'run_methods', 'ci95', 'summarise', 'fmt_ci', 'run_seeds', 'parse_seeds', 'vds_config',
-           'lts_vds']
+           'lts_vds', 'paper_claims']
 
 # %% ../nbs/10_textcls.ipynb
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ def read_trec(path, split: str = 'train') -> pd.DataFrame:
         rows.append((text.strip(), classes.index(lab.split(':')[0])))
     return pd.DataFrame(rows, columns=['text', 'label'])
 
+# %% ../nbs/10_textcls.ipynb
 def read_agnews(path) -> pd.DataFrame:
     "AG News from `test.csv` (`Class Index,Title,Description`, classes 1-4): text = 'title. description'."
     p = _need(Path(path)/'test.csv')
@@ -111,6 +112,7 @@ def textcls_root(data=None) -> Path:
     if not p.is_dir(): raise MissingData(f"data folder {p} does not exist" + (' (it is a file)' if p.exists() else ''))
     return p
 
+# %% ../nbs/10_textcls.ipynb
 def dataset_dir(name: str, data=None) -> Path:
     "The folder of data set `name`: `data/name` if it exists, else `data` itself."
     data = textcls_root(data)
@@ -128,6 +130,7 @@ def read_splits(name: str, data=None, agnews_test: int = 2000, split_seed: int =
     n_te = min(agnews_test, len(full) // 2)
     return full.iloc[perm[n_te:]].reset_index(drop=True), full.iloc[perm[:n_te]].reset_index(drop=True)
 
+# %% ../nbs/10_textcls.ipynb
 def balanced_order(labels, seed: int) -> np.ndarray:
     "Indices of `labels` dealt out class by class (round robin over seeded per-class orders): balanced at every prefix."
     labels, rng = np.asarray(labels), np.random.default_rng(seed)
@@ -155,6 +158,7 @@ def _truncate(df: pd.DataFrame, max_words: int | None) -> pd.DataFrame:
     if not max_words: return df
     return df.assign(text=[' '.join(t.split()[:max_words]) for t in df.text])
 
+# %% ../nbs/10_textcls.ipynb
 def parse_count(name: str, v, allow_all: bool = True) -> int | str:
     "A count given as an int or a string: 'all' (when allowed) or a positive integer; else a `ConfigError` naming `name`."
     if allow_all and isinstance(v, str) and v.strip().lower() == 'all': return 'all'
@@ -222,11 +226,11 @@ def _load_part(self: FeatureStore, g: dict, p: Path):
 
 @patch
 def _save_part(self: FeatureStore, g: dict, hashes: list, f: Features):
-    n = len(g['parts'])
+    n = 1 + max([int(q.stem.split('-')[1]) for q in g['dir'].glob('part-*.safetensors')], default=-1) if g['dir'] is not None else len(g['parts'])
     g['parts'].append(f[:])
     base = sum(len(x.last) for x in g['parts'][:-1])
     g['index'].update({h: base + i for i, h in enumerate(hashes)})
-    if g['dir'] is not None:
+    if g['dir'] is not None:                                 # numbered after the highest on disk: never overwrites a part
         p = g['dir']/f'part-{n:05d}.safetensors'
         meta = dict(prompts=hashes, context_seconds=g['context_seconds'], context_tokens=g['context_tokens'])
         atomic_write(p.with_suffix('.json'), json.dumps(meta))          # the index first: a part without one is never read
@@ -263,6 +267,7 @@ def first_ids(lm: LM, spec: TaskSpec) -> list[int]:
     if len(set(ids)) < len(ids): raise ConfigError(f"{spec.name}: two label words share their first token for {lm.name}")
     return ids
 
+# %% ../nbs/10_textcls.ipynb
 def head_logits(lm: LM, h: torch.Tensor, ids=None) -> torch.Tensor:
     "The LM head applied to head inputs `h` `[N, d]`: logits `[N, V]`, or `[N, len(ids)]` over the token ids `ids`."
     W, b = head_params(lm)
@@ -350,6 +355,7 @@ def majority(lm: LM, data: TextClsData, store=None, **kw) -> MethodResult:
 
 def _prompts(data: TextClsData, df: pd.DataFrame) -> list[str]: return [data.spec.prompt(x) for x in df.text]
 
+# %% ../nbs/10_textcls.ipynb
 def zero_shot(lm: LM, data: TextClsData, store: FeatureStore | None = None, **kw) -> MethodResult:
     "Arg-max of the label words' next-token logits after the bare prompt."
     store = store or FeatureStore(lm)
@@ -448,12 +454,14 @@ LORA_TARGETS = {'llama': ['q_proj', 'k_proj', 'v_proj'], 'mistral': ['q_proj', '
                 'gpt_neox': ['query_key_value'], 'gpt2': ['c_attn']}
 "model_type -> the modules holding W_q, W_k and W_v, where LoRA goes."
 
+# %% ../nbs/10_textcls.ipynb
 def need_peft():
     "The `peft` package, or a `MissingExtra` naming the install command."
     try: import peft
     except ImportError: raise MissingExtra("LoRA and IA3 need peft: pip install 'lts_nb[lora]'") from None
     return peft
 
+# %% ../nbs/10_textcls.ipynb
 def peft_config(lm: LM, kind: str, lora_r: int = 8, lora_alpha: int = 16, **kw):
     "The peft config of `kind` 'lora' (on q, k, v) or 'ia3' (peft's default targets) for `lm`'s architecture."
     peft, mt = need_peft(), lm.model.config.model_type
@@ -527,6 +535,7 @@ def check_methods(methods) -> list[str]:
     if {'lora', 'ia3'} & set(ms): need_peft()
     return ms
 
+# %% ../nbs/10_textcls.ipynb
 @delegates(method_options)
 def run_methods(lm: LM, data: TextClsData, methods=('majority', 'zeroshot', 'icl', 'knn', 'vds', 'lora'),
                 store: FeatureStore | None = None, **kwargs) -> pd.DataFrame:
@@ -561,6 +570,7 @@ def summarise(records, by=('dataset', 'n_train', 'method'), metrics=SUMMARY_METR
         rows.append(row)
     return pd.DataFrame(rows)
 
+# %% ../nbs/10_textcls.ipynb
 def fmt_ci(row, m: str = 'accuracy') -> str:
     "'mean ± sd [low, high]' of metric `m` in a `summarise` row."
     if row['seeds'] < 2: return f"{row[f'{m}_mean']:.3f}"
@@ -593,6 +603,7 @@ PRESETS = {
 }
 "Option values of the `lts_vds` presets (an option given on the command line wins)."
 
+# %% ../nbs/10_textcls.ipynb
 def parse_seeds(s) -> list[int]:
     "'0,1,2' (or a list) as a list of distinct non-negative ints; a `ConfigError` otherwise."
     items = [x.strip() for x in s.split(',')] if isinstance(s, str) else list(s)
@@ -634,13 +645,13 @@ def lts_vds(dataset: str = 'sst2',           # sst2, trec or agnews
             model: str = 'smollm2-135m',      # model: alias, local directory, .gguf file or hub id
             out: str = 'vds_out',             # output folder: metrics.json and the feature cache
             preset: str = 'default',          # 'default' (fast) or 'paper' (the paper's regime); set options win
-            n_train: str = None,              # training examples (balanced, the same for every method), or 'all'
-            n_test: str = None,               # test examples (seeded sample), or 'all' (the full test set)
-            seeds: str = None,                # comma-separated seeds: data draw, demonstrations, initialisation
-            methods: str = None,              # comma-separated methods (lts_nb.textcls.METHODS)
-            epochs: int = None,               # VDS clustering epochs
-            batch_size: int = None,           # VDS clustering batch size
-            loss: str = None,                 # VDS loss: label, vocab (the paper's) or gold
+            n_train: str = None,              # training examples (balanced, the same for every method), or 'all' (preset: 64; paper: all)
+            n_test: str = None,               # test examples (seeded sample), or 'all', the full test set (preset: 200; paper: all)
+            seeds: str = None,                # comma-separated seeds: data draw, demonstrations, initialisation (preset: 0; paper: 0,1,2)
+            methods: str = None,              # comma-separated methods of lts_nb.textcls.METHODS (preset: majority,zeroshot,icl,knn,vds,lora)
+            epochs: int = None,               # VDS clustering epochs (presets: 100)
+            batch_size: int = None,           # VDS clustering batch size (preset: 32; paper: 256)
+            loss: str = None,                 # VDS loss: label, vocab (the paper's) or gold (preset: label; paper: vocab)
             sim: str = 'cos',                 # VDS logits in the loss: cos, dot or head
             icl_tokens: int = 1024,           # token budget of the ICL/kNN demonstrations (k chosen by length)
             k: int = None,                    # exactly this many demonstrations instead
@@ -675,3 +686,43 @@ def lts_vds(dataset: str = 'sst2',           # sst2, trec or agnews
             s = summarise(recs)
             print(s.assign(accuracy=[fmt_ci(r) for _, r in s.iterrows()], macro_f1=[fmt_ci(r, 'macro_f1') for _, r in s.iterrows()])
                   [['method', 'seeds', 'accuracy', 'macro_f1', 'setup_s', 'infer_s']].to_string(index=False))
+
+# %% ../nbs/10_textcls.ipynb
+def _get(S: pd.DataFrame, ds, n, method, col='accuracy_mean') -> float:
+    r = S[(S.dataset == ds) & (S.n_train.astype(str) == str(n)) & (S.method == method)]
+    return float(r[col].iloc[0]) if len(r) and col in r else math.nan
+
+def _apart(S, ds, n, a, b) -> bool:
+    "Are the 95% intervals of `a` and `b` disjoint?"
+    lo_a, hi_a, lo_b, hi_b = (_get(S, ds, n, m, c) for m, c in ((a, 'accuracy_lo'), (a, 'accuracy_hi'), (b, 'accuracy_lo'), (b, 'accuracy_hi')))
+    return bool(hi_a < lo_b or hi_b < lo_a)
+
+def _verdict(ok) -> str: return 'not run' if ok is None else 'yes' if ok else 'no'
+
+def paper_claims(records, vds_methods=('vds_vocab', 'vds_label')) -> pd.DataFrame:
+    "The paper's claims, each per data set, n_train and VDS variant: the measured values and whether the claim holds here."
+    recs = [r for r in records if 'accuracy' in r]
+    S, df, rows = summarise(recs), pd.DataFrame(recs), []
+    for (ds, n), _ in S.groupby(['dataset', S.n_train.astype(str)], sort=False):
+        for v in vds_methods:
+            a = {m: _get(S, ds, n, m) for m in (v, 'knn', 'icl', 'lora', 'ia3')}
+            if math.isnan(a[v]): continue
+            t = {m: _get(S, ds, n, m, 'seconds') for m in (v, 'knn')}
+            base = dict(dataset=ds, n_train=n, vds=v)
+            have = lambda *ms: all(not math.isnan(a[m]) for m in ms)
+            rows.append(dict(base, claim='VDS > kNN prompting > ICL', measured=f"{a[v]:.3f} / {a['knn']:.3f} / {a['icl']:.3f}",
+                             holds=_verdict(a[v] > a['knn'] > a['icl'] if have('knn', 'icl') else None),
+                             separated=have('knn', 'icl') and _apart(S, ds, n, v, 'knn') and _apart(S, ds, n, 'knn', 'icl')))
+            rel = 100 * (a[v] - a['knn']) / a['knn'] if have('knn') else math.nan
+            rows.append(dict(base, claim='3-49% over kNN prompting', measured=f"{rel:+.1f}%",
+                             holds=_verdict(3 <= rel <= 49 if have('knn') else None), separated=have('knn') and _apart(S, ds, n, v, 'knn')))
+            ratio = t[v] / t['knn'] if have('knn') else math.nan
+            rows.append(dict(base, claim='about half the computation time of kNN prompting', measured=f"{ratio:.2f}x",
+                             holds=_verdict(ratio <= 0.6 if have('knn') else None), separated=None))
+            rows.append(dict(base, claim='beats LoRA, loses to IA3', measured=f"{a[v]:.3f} vs LoRA {a['lora']:.3f}, IA3 {a['ia3']:.3f}",
+                             holds=_verdict(a[v] > a['lora'] and a[v] < a['ia3'] if have('lora', 'ia3') else None),
+                             separated=have('lora', 'ia3') and _apart(S, ds, n, v, 'lora') and _apart(S, ds, n, v, 'ia3')))
+            g = df[(df.dataset == ds) & (df.n_train.astype(str) == n) & (df.method == v)]
+            rows.append(dict(base, claim='clustering raises ARI', measured=f"{g.ari_before.mean():.3f} -> {g.ari_after.mean():.3f} ({int((g.ari_after > g.ari_before).sum())}/{len(g)} runs)",
+                             holds=_verdict(bool((g.ari_after > g.ari_before).all())), separated=None))
+    return pd.DataFrame(rows, columns=['claim', 'dataset', 'n_train', 'vds', 'measured', 'holds', 'separated'])
