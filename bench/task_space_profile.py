@@ -68,6 +68,7 @@ def parse():
     ap.add_argument('--steps', type=int, default=40)
     ap.add_argument('--n_train', type=int, default=64)
     ap.add_argument('--n_test', type=int, default=100)
+    ap.add_argument('--threads', default=None, help="torch threads: a number, 'auto' (lts_nb's policy), or unset (torch's default)")
     ap.add_argument('--results', default='bench/results/task_space_profile.json')
     ap.add_argument('extra', nargs='*', help='run_task_space keyword=value pairs (values parsed as JSON when they can be)')
     return ap.parse_args()
@@ -83,7 +84,13 @@ def main():
     if Path(a.out).exists(): sys.exit(f"{a.out} exists: a profile needs a fresh run folder")
     load0, t_all = os.getloadavg(), time.perf_counter()
     import torch
-    import lts_nb.models, lts_nb.probes as probes, lts_nb.ftgd as ftgd
+    import lts_nb, lts_nb.models, lts_nb.probes as probes, lts_nb.ftgd as ftgd
+    if a.threads is not None:
+        n = 'auto' if a.threads == 'auto' else int(a.threads)
+        try:
+            from lts_nb.utils import set_threads; set_threads(n)
+        except ImportError:   # an older lts_nb: no thread policy, only a fixed number
+            torch.set_num_threads(n if n != 'auto' else torch.get_num_threads())
     from lts_nb.ftgd import FTGDConfig
     prof = Profiler()
     W = prof.wrap
@@ -95,10 +102,9 @@ def main():
     W('lts_nb.probes', 'task_differential', 'grads')
     W('lts_nb.probes', 'GradSketch.of', 'sketch')
     W('lts_nb.ftgd', 'train_step', 'ftgd_steps', per_task=True)
-    W('lts_nb.ftgd', 'fixed_mask', 'ftgd_mask_select', per_task=True)
-    for f in ('param_delta', 'delta_mask', 'save_mask', 'save_delta', 'record_masks'): W('lts_nb.ftgd', f, 'masks', per_task=True)
-    W('lts_nb.ftgd', 'restore_params', 'restore', per_task=True)
-    for f in ('transfer_space', 'gradsim_space', 'sharing_space'): W('lts_nb.probes', f, 'spaces')
+    W('lts_nb.ftgd', '_subnetwork', 'ftgd_mask_select', per_task=True)
+    for f in ('param_delta', 'delta_mask', 'save_mask', 'save_delta', '_record'): W('lts_nb.ftgd', f, 'masks', per_task=True)
+    for f in ('transfer_space', 'gradsim_space', 'sharing_space', 'sharing_chance', 'assemble'): W('lts_nb.probes', f, 'spaces')
     W('lts_nb.task_space', 'TaskSpace.save', 'stats')
 
     kw = {}
@@ -135,7 +141,8 @@ def main():
            'calls': dict(prof.calls), 'not_in_this_version': prof.skipped,
            'threads': torch.get_num_threads(), 'cpu_count': os.cpu_count(), 'loadavg_start': load0,
            'loadavg_end': os.getloadavg(), 'torch': torch.__version__, 'platform': platform.platform(),
-           'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS')}
+           'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS'), 'OMP_WAIT_POLICY': os.environ.get('OMP_WAIT_POLICY'),
+           'lts_nb_path': str(Path(lts_nb.__file__).parent), 'extra': kw}
     print(json.dumps({k: res[k] for k in ('label', 'commit', 'wall_s', 'peak_rss_gb', 'phases_s', 'loadavg_end')}, indent=1))
     out = Path(a.results); out.parent.mkdir(parents=True, exist_ok=True)
     allres = json.loads(out.read_text()) if out.exists() else {}

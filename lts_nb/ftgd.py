@@ -18,11 +18,11 @@ from tqdm.auto import tqdm
 
 from .models import LM, load_model, tiny_lm
 from .data import MinimalPair, TaskSet, load_blimp, split, BLIMP_URL
-from .scoring import (head_split, can_share_prefix, pack_pairs, _mask_dtype, _forward, tokenize_sentences, _as_pairs,
+from .scoring import (head_split, can_share_prefix, pack_pairs, _mask_dtype, _forward, tokenize_sentences, tokenize_pairs, _as_pairs,
                             evaluate, perplexity, pair_margins, score_pairs)
 from .utils import (ConfigError, DataError, RunFolderError, NumericalError, check, check_choice, check_float, check_int,
                           cli_errors, atomic_write, atomic_dir, save_json, load_json, same_json, common_prefix_len, pad_right,
-                          set_threads)
+                          set_threads, check_out_dir)
 
 # %% auto 0
 __all__ = ['REDUCTIONS', 'OBJECTIVES', 'DEFAULT_PARAMS', 'SCOPES', 'MASK_RULES', 'METHODS', 'OPTIMIZERS', 'pair_ids',
@@ -30,7 +30,7 @@ __all__ = ['REDUCTIONS', 'OBJECTIVES', 'DEFAULT_PARAMS', 'SCOPES', 'MASK_RULES',
            'pair_gradient_differential', 'topk_mask', 'sparsify', 'mask_fraction', 'Subnetwork', 'param_snapshot',
            'param_delta', 'delta_mask', 'save_mask', 'load_mask', 'save_delta', 'load_delta', 'apply_delta',
            'FTGDConfig', 'batch_schedule', 'step_loss', 'train_step', 'weights_fingerprint', 'pairs_fingerprint',
-           'selection_gradient', 'run_ftgd', 'toy_tasks', 'task_data', 'lts_ftgd']
+           'run_provenance', 'selection_gradient', 'run_ftgd', 'toy_tasks', 'task_data', 'lts_ftgd']
 
 # %% ../nbs/05_ftgd.ipynb
 def pair_ids(lm: LM, pair: MinimalPair) -> tuple[list[int], list[int], int]:
@@ -68,8 +68,7 @@ def sequence_logprobs(lm: LM, seqs: Sequence[Sequence[int]], starts: Sequence[in
 # %% ../nbs/05_ftgd.ipynb
 def _pair_parts(lm: LM, pairs) -> tuple[torch.Tensor, ...]:
     "Differentiable per-pair sums: shared prefix, good from the difference on, bad from the difference on; and their token counts."
-    ids = tokenize_sentences(lm, [s for p in pairs for s in (p.good, p.bad)])
-    gids, bids = ids[0::2], ids[1::2]
+    gids, bids = tokenize_pairs(lm, pairs)
     input_ids, mask, position_ids, ks, rows, pos, tgt = pack_pairs(gids, bids, lm.pad_id, _mask_dtype(lm.model))
     part, pair = [], []
     for i, (g, b, k) in enumerate(zip(gids, bids, ks)):
@@ -420,6 +419,13 @@ def _claim_run(out: Path, ident: dict):
     if not (out/'run.json').exists(): save_json(ident, out/'run.json')
 
 # %% ../nbs/05_ftgd.ipynb
+def run_provenance(lm, source, content, seeds: dict, **extra) -> dict:
+    "The provenance record of a run: `lts_nb.provenance.provenance` with the data's `source` and a hash of `content` (the pairs used)."
+    from lts_nb.provenance import provenance, data_info
+    pairs = [p for c in content for p in (c.pairs if isinstance(c, TaskSet) else c)]
+    return provenance(lm, data=data_info(str(source), content=pairs), seeds=seeds, **extra)
+
+# %% ../nbs/05_ftgd.ipynb
 def selection_gradient(lm: LM, pairs: Sequence[MinimalPair], cfg: FTGDConfig, batch_size: int = 16) -> dict[str, torch.Tensor]:
     "The gradient a fixed subnetwork is chosen from: the mean differential (FTGD), or the mean NLL gradient of the good sentences ('lm')."
     if cfg.method == 'ftgd': return pair_gradient_differential(lm, pairs, cfg.params, cfg.reduction, cfg.from_first_diff, batch_size)
@@ -515,6 +521,8 @@ def run_ftgd(lm: LM, train_pairs: Sequence[MinimalPair], test: TaskSet, target: 
     ident = _run_identity(lm, cfg, target, train_pairs, test, ppl_sentences, meta, ppl_sets, weights_fingerprint(sel))
     _claim_run(out, ident)
     if (out/'metrics.json').exists(): return load_json(out/'metrics.json', fix=f'delete {out/"metrics.json"} to redo the evaluation')
+    if not (out/'provenance.json').exists():   # covers every file of the run folder (lts_nb.provenance.read_provenance)
+        save_json(run_provenance(lm, (meta or {}).get('source', 'pairs passed to run_ftgd'), [train_pairs, test], {'seed': cfg.seed, **{k: v for k, v in (meta or {}).items() if 'seed' in k}}, config=cfg.to_dict()), out/'provenance.json')
     if (out/'before.json').exists(): bf = load_json(out/'before.json', fix=f'delete {out/"before.json"} to recompute it')
     else:
         t0 = time.perf_counter()
@@ -541,7 +549,7 @@ def run_ftgd(lm: LM, train_pairs: Sequence[MinimalPair], test: TaskSet, target: 
             eval_after={'acc': af['acc'], 'margin': af['margin'], 'pair_margins': af['pair_margins']},  # eval2 of every test task
             subnetwork=cfg.mode | {'count': sub.count if sub is not None else None}, **rec, mask_pct=mask_pct,
             stopped_early=bool(tr['stopped']), train_s=tr['train_s'], eval_s=bf.get('eval_s', 0) + time.perf_counter() - t0,
-            curve=tr['curve'], config=cfg.to_dict(), run=ident)
+            curve=tr['curve'], config=cfg.to_dict(), run=ident, provenance=load_json(out/'provenance.json'))
         save_json(metrics, out/'metrics.json')
         (out/'ckpt.pt').unlink(missing_ok=True)
     finally:
@@ -626,12 +634,12 @@ def lts_ftgd(
         check_int('steps', steps, lo=1)
         for k, v in (('n_train', n_train), ('n_test', n_test)): check_int(k, v, lo=1)
         for k, v in (('n_other', n_other), ('n_ppl', n_ppl), ('data_seed', data_seed)): check_int(k, v, lo=0)
-        if Path(out).exists() and not Path(out).is_dir(): raise ConfigError(f"--out {out} is a file, not a folder")
+        check_out_dir(out)
         set_threads(int(threads) if str(threads).isdigit() else threads)
         ts = load_blimp(blimp, strict_uid=False)
         train, test, ppl = task_data(ts, task, n_train, n_test, other_tasks, n_other, n_ppl, data_seed)
         lm = load_model(model, device=device, dtype=dtype)
         m = run_ftgd(lm, train, test, task, out, cfg, ppl, record_delta=not no_delta, progress=not quiet, save_model=save_model,
-                     meta={'blimp': str(blimp), 'data_seed': data_seed})
+                     meta={'blimp': str(blimp), 'source': str(blimp), 'data_seed': data_seed})
     print(json.dumps({k: m[k] for k in ('task', 'method', 'steps', 'seed', 'acc_before', 'acc_after', 'ppl_before', 'ppl_after',
                                          'off_target_change', 'changed_frac')}, indent=1))

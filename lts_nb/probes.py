@@ -20,16 +20,17 @@ from .data import TaskSet, load_blimp, split
 from .generate import GENERATED_TASKS, generate_pairs
 from .scoring import evaluate
 from .ftgd import (FTGDConfig, MASK_RULES, SCOPES, OBJECTIVES, pair_gradient_differential, run_ftgd, select_params, topk_mask,
-                         save_mask, weights_fingerprint, pairs_fingerprint)
+                         save_mask, weights_fingerprint, pairs_fingerprint, run_provenance)
 from .task_space import TaskSpace, aggregate, offdiag, seed_stats, cluster_stability, taxonomy_hypothesis, degenerate
 from .utils import (ConfigError, DataError, RunFolderError, atomic_write, check, check_choice, check_float, check_int,
-                          cli_errors, load_json, save_json, same_json, set_threads)
+                          cli_errors, load_json, save_json, same_json, set_threads, check_out_dir)
 
 # %% auto 0
-__all__ = ['MEASURES', 'DEMO_BLIMP', 'DEMO_GENERATED', 'ENGINES', 'param_group', 'GradSketch', 'load_packed_mask', 'mask_numel',
-           'mask_count', 'mask_intersection', 'overlap', 'overlap_chance', 'sharing_space', 'sharing_chance',
-           'per_group', 'Timings', 'task_gradients', 'gradsim_space', 'transfer_space', 'run_task_space', 'assemble',
-           'run_seeds', 'save_seeds', 'bootstrap_transfer', 'pairs_to_draw', 'resolve_tasks', 'lts_task_space']
+__all__ = ['MEASURES', 'DEMO_BLIMP', 'DEMO_GENERATED', 'ENGINES', 'PRESETS', 'param_group', 'GradSketch', 'load_packed_mask',
+           'mask_numel', 'mask_count', 'mask_intersection', 'overlap', 'overlap_chance', 'sharing_space',
+           'sharing_chance', 'per_group', 'Timings', 'task_gradients', 'gradsim_space', 'transfer_space',
+           'run_task_space', 'assemble', 'run_seeds', 'save_seeds', 'bootstrap_transfer', 'pairs_to_draw',
+           'resolve_tasks', 'lts_task_space']
 
 # %% ../nbs/07_probes.ipynb
 _LAYER_RE = re.compile(r'\.(?:layers|h|layer|blocks)\.(\d+)\.')
@@ -336,7 +337,7 @@ def _taxonomy_warning(pairs) -> str | None:
 def run_task_space(lm, pairs: TaskSet, out, cfg: FTGDConfig | None = None, n_train: int = 64, n_test: int = 100,
                    mask_pct: float = 1.0, sketch_m: int = 2**16, exact_grads: bool = False, seed: int = 0,
                    batch_size: int = 32, progress: bool = True, verbose: bool = False, engine: str = 'sequential',
-                   gradsim_after: bool = False, save_models: bool = False, **engine_kw) -> TaskSpace:
+                   gradsim_after: bool = False, save_models: bool = False, source: str | None = None, **engine_kw) -> TaskSpace:
     "Fill the transfer, gradient-similarity and sharing spaces of `lm` over the tasks of `pairs`, resumably, in `out`."
     out, cfg = Path(out), cfg or FTGDConfig(seed=seed)
     _check_run(pairs, cfg, n_train, n_test, mask_pct, sketch_m, batch_size, engine)
@@ -345,6 +346,8 @@ def run_task_space(lm, pairs: TaskSet, out, cfg: FTGDConfig | None = None, n_tra
     short = {u: (len(train[u]), len(test[u])) for u in pairs if len(train[u]) < n_train or len(test[u]) < 10}
     if short: raise DataError(f"too few pairs for n_train={n_train} (+ >= 10 held out) in: {short}")
     _claim(out, _identity(lm, pairs, cfg, n_train, n_test, mask_pct, sketch_m, exact_grads, seed, gradsim_after))
+    if not (out/'provenance.json').exists():   # one record for every file of the run folder
+        save_json(run_provenance(lm, source or 'pairs passed to run_task_space', [pairs], {'seed': seed}, config=cfg.to_dict()), out/'provenance.json')
     tm = Timings(out)
     _log(out, f'start: {lm.name}, {len(pairs)} tasks, {cfg.mode}, engine {engine}' + (f'; warning: {w}' if w else ''), verbose)
     if (out/'eval_before.json').exists(): before = load_json(out/'eval_before.json', fix='delete it to recompute eval1'); _log(out, 'eval1: done before, skipped')
@@ -450,6 +453,9 @@ def bootstrap_transfer(out, n_boot: int = 1000, seed: int = 0, hypothesis=None) 
     return pd.DataFrame(rows).T
 
 # %% ../nbs/07_probes.ipynb
+PRESETS = {'default': {'steps': 40, 'n_test': 100}, 'all': {'steps': 20, 'n_test': 15}}
+"The defaults of `lts_task_space` for 'demo' or listed tasks, and for `--tasks all` (every paradigm: eval2 grows with the square)."
+
 def pairs_to_draw(n_train: int = 64, n_test: int = 100) -> int:
     "Generated pairs per task the CLIs draw: training + held-out + 50 spare, as the sentence-disjoint split may drop some."
     return n_train + n_test + 50
@@ -478,10 +484,10 @@ def _parse_seeds(seeds: str | None, seed: int) -> list[int]:
 def lts_task_space(model: str = DEFAULT_MODEL,  # alias, .gguf, local dir or hub id
                    blimp: str = None,  # BLiMP dir, zip, jsonl or URL; default: our generated tasks
                    tasks: str = 'demo',  # comma-separated UIDs, 'demo' (12 tasks) or 'all' (67 BLiMP paradigms with --blimp)
-                   steps: int = 40,  # FTGD steps per task
+                   steps: int = None,  # FTGD steps per task (default 40; 20 for --tasks all)
                    out: str = 'runs/task_space',  # output folder (resumable)
                    n_train: int = 64,  # training pairs per task
-                   n_test: int = 100,  # held-out pairs per task
+                   n_test: int = None,  # held-out pairs per task, each evaluated by every tuned copy (default 100; 15 for --tasks all)
                    lr: float = 1e-4,  # FTGD learning rate
                    batch_size: int = 8,  # pairs per FTGD step
                    topk: float = 1.0,  # size of each task's subnetwork, percent of the trained entries
@@ -506,17 +512,21 @@ def lts_task_space(model: str = DEFAULT_MODEL,  # alias, .gguf, local dir or hub
     "Similarity probing: transfer, gradient-similarity and sharing task spaces, compared with the taxonomy."
     t0 = time.perf_counter()
     with cli_errors('lts_task_space'):
+        preset = PRESETS['all' if str(tasks).strip() == 'all' else 'default']
+        steps, n_test = preset['steps'] if steps is None else steps, preset['n_test'] if n_test is None else n_test
         cfg = FTGDConfig(steps=steps, lr=lr, batch_size=batch_size, seed=seed, topk=None if dense else topk, mask=mask,
                          topk_scope=scope, objective=objective)
         _check_run([0, 0, 0], cfg, n_train, n_test, mask_pct, sketch_m, 32, engine)
         seed_list = _parse_seeds(seeds, seed)
+        check_out_dir(out)
         n = set_threads(int(threads) if str(threads).isdigit() else threads)
         ts = resolve_tasks(tasks, blimp, pairs_to_draw(n_train, n_test), seed)
         if len(ts) < 3: raise ConfigError(f"a task space needs at least 3 tasks, got {len(ts)}")
         lm = load_model(model, revision=revision, device=device, dtype=dtype)
         kw = {'address': ray_address, 'cpus': ray_cpus} if engine == 'ray' else {}
         run_seeds(lm, ts, out, seed_list, cfg, n_train=n_train, n_test=n_test, mask_pct=mask_pct, sketch_m=sketch_m,
-                  progress=not quiet, engine=engine, gradsim_after=gradsim_after, save_models=save_models, **kw)
+                  progress=not quiet, engine=engine, gradsim_after=gradsim_after, save_models=save_models,
+                  source=blimp or 'lts_nb.generate', **kw)
     d = load_json(Path(out)/'task_space.json')
     print(f"{lm!r}, {n} thread(s): {len(ts)} tasks, seeds {seed_list} in {time.perf_counter() - t0:.0f} s -> {Path(out)/'task_space.json'}")
     for s in seed_list:

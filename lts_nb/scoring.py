@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_scoring.ipynb 3
 from __future__ import annotations
-import contextlib, math, weakref, warnings
+import contextlib, math, re, weakref, warnings
 from typing import Sequence
 
 import numpy as np
@@ -17,10 +17,11 @@ from .data import MinimalPair, TaskSet
 from .utils import DataError, NumericalError, check_int, common_prefix_len, pad_right
 
 # %% auto 0
-__all__ = ['pad_ids', 'REDUCTIONS', 'MODES', 'context_size', 'tokenize_sentences', 'encode_batch', 'head_split',
+__all__ = ['pad_ids', 'REDUCTIONS', 'MODES', 'context_size', 'tokenize_sentences', 'encode_batch', 'head_split', 'forward_states',
            'target_logprobs', 'eval_mode', 'token_logprobs', 'reduce_logprobs', 'score_sentences', 'pack_pairs',
-           'can_share_prefix', 'pair_token_logprobs', 'shared_word_prefix', 'context_lengths', 'score_pairs',
-           'wilson_interval', 'task_accuracy', 'phenomenon_accuracy', 'pair_margins', 'perplexity', 'evaluate']
+           'can_share_prefix', 'tokenize_pairs', 'pair_token_logprobs', 'shared_word_prefix', 'context_lengths',
+           'score_pairs', 'wilson_interval', 'task_accuracy', 'phenomenon_accuracy', 'pair_margins', 'perplexity',
+           'evaluate']
 
 # %% ../nbs/03_scoring.ipynb
 def _check_sentences(sentences) -> list[str]:
@@ -83,7 +84,7 @@ def head_split(model) -> tuple[torch.nn.Module, torch.nn.Module] | None:
     _HEAD_SPLIT[model] = split
     return split
 
-def _forward(lm: LM, input_ids, attention_mask=None, position_ids=None):
+def forward_states(lm: LM, input_ids, attention_mask=None, position_ids=None):
     "Final hidden states and the head to apply to them, or logits and None when the model cannot be split."
     kw = dict(input_ids=input_ids.to(lm.device), use_cache=False)
     if attention_mask is not None: kw['attention_mask'] = attention_mask.to(lm.device)
@@ -92,6 +93,8 @@ def _forward(lm: LM, input_ids, attention_mask=None, position_ids=None):
     with lm.autocast():   # bfloat16 matmuls when lm.compute_dtype says so; a no-op in float32
         if split: return split[0](**kw).last_hidden_state, split[1]
         return lm.model(**kw).logits, None
+
+_forward = forward_states   # the earlier private name
 
 def target_logprobs(h: torch.Tensor, head, rows, pos, targets, chunk: int = 512) -> torch.Tensor:
     "`log p(targets[i] | position (rows[i], pos[i]))` from hidden states `h` (or logits, when `head` is None), `chunk` rows at a time, as float64."
@@ -215,6 +218,16 @@ def can_share_prefix(lm: LM) -> bool:
     return ok
 
 # %% ../nbs/03_scoring.ipynb
+def tokenize_pairs(lm: LM, pairs) -> tuple[list[list[int]], list[list[int]]]:
+    "Token ids (prefix included) of the good and of the bad sentences of `pairs`; a sentence that cannot be scored is an error naming its pair."
+    try: ids = tokenize_sentences(lm, [s for p in pairs for s in (p.good, p.bad)])
+    except DataError as e:
+        m = re.match(r'sentence (\d+) (.*)', str(e), re.S)
+        if not m: raise
+        p = pairs[int(m.group(1)) // 2]
+        raise DataError(f"pair {p.uid}/{p.pair_id} ({'good' if int(m.group(1)) % 2 == 0 else 'bad'} sentence): the sentence {m.group(2)}") from None
+    return ids[0::2], ids[1::2]
+
 def _as_pairs(pairs) -> list[MinimalPair]:
     pairs = pairs.pairs if isinstance(pairs, TaskSet) else list(pairs)
     if not pairs: raise ValueError("no pairs to score")
@@ -232,8 +245,7 @@ def pair_token_logprobs(lm: LM, pairs, batch_size: int = 32, share_prefix: bool 
     if not share_prefix:
         lp = token_logprobs(lm, [s for p in pairs for s in (p.good, p.bad)], batch_size, progress)
         return list(zip(lp[0::2], lp[1::2]))
-    ids = tokenize_sentences(lm, [s for p in pairs for s in (p.good, p.bad)])
-    gids, bids = ids[0::2], ids[1::2]
+    gids, bids = tokenize_pairs(lm, pairs)
     order = sorted(range(len(pairs)), key=lambda i: -(len(gids[i]) + len(bids[i]) - common_prefix_len(gids[i], bids[i])))
     res = [None] * len(pairs)
     with eval_mode(lm.model), tqdm(total=len(pairs), desc='scoring', unit='pair', disable=not progress) as bar:
@@ -337,8 +349,7 @@ def _packed_margin_batches(lm: LM, pairs: list, batch_size: int) -> list:
     "Tokenised and packed batches of `pairs` for margins, longest first, cached by their sentences."
     key = (id(lm.tokenizer), tuple(lm.prefix_ids), tuple((p.good, p.bad) for p in pairs), batch_size, _mask_dtype(lm.model))
     if key in _PACKED: _PACKED.move_to_end(key); return _PACKED[key]
-    ids = tokenize_sentences(lm, [s for p in pairs for s in (p.good, p.bad)])
-    gids, bids = ids[0::2], ids[1::2]
+    gids, bids = tokenize_pairs(lm, pairs)
     order = sorted(range(len(pairs)), key=lambda i: -(len(gids[i]) + len(bids[i]) - common_prefix_len(gids[i], bids[i])))
     out = []
     for idx in _batches(order, batch_size):
@@ -390,3 +401,10 @@ def evaluate(lm: LM, test: TaskSet, ppl_sentences: Sequence[str] = (), batch_siz
            'ppl_sets': {k: perplexity(lm, v, batch_size) for k, v in (ppl_sets or {}).items()}}
     if per_pair: out['pair_margins'] = {u: [float(x) for x in v] for u, v in by.items()}
     return out
+
+# %% ../nbs/03_scoring.ipynb
+def __getattr__(name):   # lts_nb.scoring.token_table etc., without a circular import (surprisal imports scoring)
+    if name in ('token_table', 'word_scores', 'bow_token_ids'):
+        from lts_nb import surprisal
+        return getattr(surprisal, name)
+    raise AttributeError(f"module 'lts_nb.scoring' has no attribute {name!r}")

@@ -17,10 +17,8 @@ from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 from sklearn.metrics import adjusted_rand_score
 
-from .utils import ConfigError, DataError, RunFolderError, atomic_write, load_json, save_json
+from .utils import ConfigError, DataError, RunFolderError, atomic_write, load_json, save_json, nan_to_none
 from .data import BLIMP_TAXONOMY, taxonomy_frame
-
-_atomic_write = atomic_write   # the old private name, for modules not yet importing lts_nb.utils (to be removed)
 
 # %% auto 0
 __all__ = ['EDIT_KINDS', 'offdiag', 'taxonomy_hypothesis', 'group_hypothesis', 'matrix_hypothesis', 'read_grouping',
@@ -324,10 +322,6 @@ def cluster_agreement(space: pd.DataFrame, taxonomy: pd.DataFrame, level='phenom
             'clusters': dict(zip(space.index, clusters.tolist())), 'reason': None}
 
 # %% ../nbs/06_task_space.ipynb
-def _nan_to_none(x):
-    if isinstance(x, list): return [_nan_to_none(v) for v in x]
-    return None if isinstance(x, float) and np.isnan(x) else x
-
 @dataclass
 class TaskSpace:
     "Labelled task x task matrices of one model, with the taxonomy of the tasks."
@@ -339,8 +333,8 @@ class TaskSpace:
     def __post_init__(self):
         self.tasks = list(self.tasks)
         dup = sorted(t for t, c in Counter(self.tasks).items() if c > 1)
-        if dup: raise ConfigError(f"a task space lists task(s) twice: {dup[:5]}")
-        if not self.tasks: raise ConfigError("a task space needs tasks")
+        if dup: raise ConfigError(f"duplicate task(s) in a task space: {dup[:5]}")
+        if not self.tasks: raise ConfigError("a task space has no tasks: pass at least one (3 for statistics)")
         if self.taxonomy is None:
             unknown = [t for t in self.tasks if t not in BLIMP_TAXONOMY]
             if unknown: raise ConfigError(f"task(s) {unknown[:5]} are not BLiMP paradigms: pass their taxonomy (a frame indexed by uid, with phenomenon and field)")
@@ -414,8 +408,8 @@ def to_json(self: TaskSpace, hypothesis=None, n_perm=9999, seed=0) -> dict:
     h = self.hypothesis() if hypothesis is None else as_hypothesis(hypothesis, self.tasks)
     val = lambda v: v if isinstance(v, str) or v is None else (None if pd.isna(v) else float(v))
     return {'tasks': self.tasks, 'taxonomy': self.taxonomy.reset_index(names='uid').to_dict('records'),
-            **{k: _nan_to_none(m.to_numpy().tolist()) for k, m in self.matrices.items()},
-            'spaces': list(self.matrices), 'hypothesis': _nan_to_none(h.to_numpy().tolist()),
+            **{k: nan_to_none(m.to_numpy().tolist()) for k, m in self.matrices.items()},
+            'spaces': list(self.matrices), 'hypothesis': nan_to_none(h.to_numpy().tolist()),
             'stats': {k: {c: val(v) for c, v in row.items()} for k, row in st.iterrows()}, 'meta': self.meta}
 
 @patch

@@ -12,9 +12,9 @@ import numpy as np
 
 # %% auto 0
 __all__ = ['LtsError', 'ConfigError', 'DataError', 'ModelNotAvailable', 'RunFolderError', 'MissingExtra', 'NumericalError',
-           'check', 'check_int', 'check_float', 'check_choice', 'cli_errors', 'atomic_write', 'atomic_dir', 'to_json',
-           'save_json', 'load_json', 'same_json', 'common_prefix_len', 'pad_right', 'slug', 'available_cores',
-           'auto_threads', 'set_threads']
+           'check', 'check_int', 'check_float', 'check_choice', 'cli_errors', 'atomic_write', 'atomic_dir',
+           'nan_to_none', 'to_json', 'save_json', 'load_json', 'same_json', 'common_prefix_len', 'pad_right', 'slug',
+           'available_cores', 'auto_threads', 'set_threads', 'check_out_dir', 'require']
 
 # %% ../nbs/00a_utils.ipynb
 class LtsError(Exception):
@@ -102,6 +102,7 @@ def atomic_dir(path):
     tmp = Path(tempfile.mkdtemp(prefix=path.name + '.', suffix='.tmp', dir=path.parent))
     try:
         yield tmp
+        for f in tmp.rglob('*'): os.chmod(f, _umask_mode(0o777 if f.is_dir() else 0o666))   # e.g. safetensors writes 0600
         os.chmod(tmp, _umask_mode(0o777))
         old = None
         if path.exists(): old = path.with_name(path.name + f'.old{os.getpid()}'); os.replace(path, old)
@@ -119,9 +120,17 @@ def _json_default(o):
     if isinstance(o, Path): return str(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
-def to_json(obj, indent=1) -> str:
-    "JSON text of `obj` (numpy scalars and arrays, and paths, allowed)."
-    return json.dumps(obj, indent=indent, default=_json_default)
+def nan_to_none(obj):
+    "`obj` with every NaN or infinite float (numpy ones too, in dicts, lists and arrays) replaced by None, as strict JSON needs."
+    if isinstance(obj, dict): return {k: nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)): return [nan_to_none(v) for v in obj]
+    if isinstance(obj, np.ndarray): return nan_to_none(obj.tolist())
+    if isinstance(obj, (float, np.floating)): return float(obj) if math.isfinite(obj) else None
+    return obj
+
+def to_json(obj, indent=1, nan: str = "NaN") -> str:
+    "JSON text of `obj` (numpy scalars and arrays, and paths, allowed); `nan=None` writes NaN and infinities as null (strict JSON, for JavaScript)."
+    return json.dumps(obj if nan == "NaN" else nan_to_none(obj), indent=indent, default=_json_default, allow_nan=nan == "NaN")
 
 def save_json(obj, path, indent=1) -> Path:
     "Write `obj` as JSON to `path` atomically."
@@ -177,3 +186,22 @@ def set_threads(threads: int | str | None = 'auto') -> int:
     n = auto_threads() if threads == 'auto' else check_int('threads', threads, lo=1)
     torch.set_num_threads(n)
     return n
+
+# %% ../nbs/00a_utils.ipynb
+def check_out_dir(path, name: str = '--out') -> Path:
+    "Create the output folder `path` (and its parents) and check that a file can be written in it; else a `ConfigError` naming it."
+    path = Path(path)
+    if path.exists() and not path.is_dir(): raise ConfigError(f"{name} {path} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path, prefix='.write-check-'); os.close(fd); os.remove(tmp)
+    except OSError as e: raise ConfigError(f"{name} {path}: cannot write there ({e.strerror or e})") from None
+    return path
+
+# %% ../nbs/00a_utils.ipynb
+def require(module: str, extra: str, what: str = ''):
+    "Import and return `module`, or raise `MissingExtra` naming `pip install 'lts_nb[extra]'`."
+    import importlib
+    try: return importlib.import_module(module)
+    except ImportError as e:
+        raise MissingExtra(f"{what or module} needs the package {module.split('.')[0]!r}: pip install 'lts_nb[{extra}]'") from e

@@ -83,7 +83,7 @@ def _toy_run(out, **kw):
     return run_ftgd(tiny_lm(), tr['toy_agreement'], te, 'toy_agreement', out, cfg, [p.good for p in te['toy_order']],
                     progress=False, **kw)
 
-def _strip(m): return {k: v for k, v in m.items() if k not in ('train_s', 'eval_s')}
+def _strip(m): return {k: v for k, v in m.items() if k not in ('train_s', 'eval_s', 'provenance')}
 
 def test_same_seed_same_metrics(tmp_path):
     a, b = _toy_run(tmp_path/'a'), _toy_run(tmp_path/'b')
