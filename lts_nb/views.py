@@ -216,7 +216,8 @@ def task_frame(run: Run, name: str | None = None, flags: dict | None = None) -> 
     df.insert(0, 'label', pd.Series(task_labels(run, flags)))
     df['flag'] = pd.Series(flags)
     if name is not None and len(sp.tasks) > 2:
-        df['cluster'] = list(cluster_agreement(sp[name], sp.taxonomy)['clusters'].values())
+        cl = cluster_agreement(sp[name], sp.taxonomy)['clusters']        # {} for a space that cannot be clustered
+        if cl: df['cluster'] = [cl[u] for u in sp.tasks]
     return df
 
 # %% ../nbs/11_views.ipynb
@@ -356,7 +357,7 @@ def space_heatmap(space: TaskSpace | Run, name: str, order='taxonomy', show: str
     check(sorted(order) == sorted(run.space.tasks), "order must be a permutation of the space's tasks")
     df, flags = space_frame(run, name, hypothesis), task_flags(run)
     tf = task_frame(run, name, flags).loc[order]
-    bands = [b for b in bands if b in tf]
+    asked, bands = bands, [b for b in bands if b in tf]
     px = cell or int(np.clip(440 / max(len(order), 1), 7, 34))
     sort = [BAND_LABELS[b] for b in bands] + tf.label.tolist()
     x = alt.X('evaluated_label:N', sort=sort, axis=_axis('evaluated on (column)', labelAngle=-50))
@@ -380,6 +381,8 @@ def space_heatmap(space: TaskSpace | Run, name: str, order='taxonomy', show: str
     n = len(order) + len(bands)
     head = title if title is not None else (info['name'] + {'value': '', 'residual': ' − hypothesis fit', 'sd': ''}[show])
     sub = _subtitle(name, show, run.chance(name), overlay_hypothesis, flags, 'sd' in df, clipped, hypothesis is not None, 'cluster' in bands)
+    if 'cluster' in asked and 'cluster' not in bands:
+        sub.append(f"no cluster band: {cluster_agreement(run.space[name], run.space.taxonomy).get('reason') or 'too few tasks'}")
     return (alt.layer(*layers).resolve_scale(color='independent')
             .properties(width=px * n, height=px * n, title=alt.TitleParams(head, subtitle=sub, anchor='start', subtitleColor='#555')))
 
@@ -616,8 +619,9 @@ def detail_html(d: dict) -> str:
 # %% ../nbs/11_views.ipynb
 class ChartView:
     "A chart slot in a widget layout: one `alt.JupyterChart` re-used for every redraw, or an `Output` without anywidget."
-    def __init__(self, chart=None):
+    def __init__(self, chart=None, name: str | None = None):
         self.widget, self.jchart, self.chart = W.Box(layout=W.Layout(overflow='visible')), None, None
+        if name: self.widget.add_class(f'lts-{name}')           # a CSS class, so a browser test can find the chart
         if chart is not None: self.show(chart)
 
     def show(self, chart):
@@ -660,16 +664,19 @@ class TaskSpaceExplorer:
         self.overlay = W.ToggleButtons(options=['none', 'hypothesis', 'residual'], value='none', description='overlay')
         self.sd = W.Checkbox(value=False, description='sd over seeds', indent=False)
         self.compare = W.Dropdown(options=self._compare_options(), value=None, description='compare')
-        self.tuned = W.Dropdown(options=self._task_options(), value=None, description='tuned on')
-        self.evaluated = W.Dropdown(options=self._task_options(), value=None, description='evaluated on')
-        self.heat, self.series, self.curve = ChartView(self.chart()), ChartView(), ChartView()
+        wide = dict(style={'description_width': 'initial'}, layout=W.Layout(width='360px'))
+        self.tuned = W.Dropdown(options=self._task_options(), value=None, description='tuned on', **wide)
+        self.evaluated = W.Dropdown(options=self._task_options(), value=None, description='evaluated on', **wide)
+        self.heat, self.series, self.curve = ChartView(name='heatmap'), ChartView(name='series'), ChartView(name='curve')
         self.stats_out, self.detail_out = W.HTML(), W.HTML()
-        self._watch_selection()
+        for w, c in ((self.model, 'model'), (self.space, 'space'), (self.order, 'order'), (self.overlay, 'overlay'),
+                     (self.detail_out, 'detail'), (self.stats_out, 'stats')): w.add_class(f'lts-{c}')
         for w in (self.model, self.space, self.order, self.overlay, self.sd, self.compare): w.observe(self._on_change, names='value')
         for w in (self.tuned, self.evaluated): w.observe(self._on_cell, names='value')
         self.widget = W.VBox([W.HBox([self.model, self.space, self.sd]), W.HBox([self.order, self.overlay]), self.compare,
                               self.heat.widget, W.HBox([self.tuned, self.evaluated]), self.detail_out, self.curve.widget,
                               self.stats_out, self.series.widget], layout=W.Layout(overflow='visible'))
+        self.widget.add_class('lts-explorer')
         self.refresh()
 
     @property

@@ -253,6 +253,15 @@ def _provenance(run: Run) -> dict:
     return {**provenance(lm=rp.get('model'), data=rp.get('data'), seeds=rp.get('seeds')), 'run': rp or None,
             'run_dir': str(run.path) if run.path else None}
 
+def _check_writable(out: Path):
+    "Fail before any work if `out` cannot be written: its folder cannot be made, or a file cannot be created in it."
+    import tempfile
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out.parent, prefix='.lts-write-check-'): pass
+    except OSError as e: raise ConfigError(f"--out {out}: cannot write into {out.parent} ({e.strerror or e})") from None
+    check(not out.is_dir(), f"--out {out} is a folder: give a file name, e.g. {out/'report.html'}")
+
 def build_report(run, out=None, blimp=None, title: str | None = None, n_pairs: int = 3) -> Path:
     "Write the standalone HTML report of `run` (a run folder or `Run`) to `out` (default: `report.html` in the run folder), atomically."
     run = as_run(run)
@@ -261,6 +270,7 @@ def build_report(run, out=None, blimp=None, title: str | None = None, n_pairs: i
     if blimp is not None and not str(blimp).startswith(('http://', 'https://')) and not Path(blimp).exists():
         raise DataError(f"--blimp {blimp}: no such file or folder (give the BLiMP folder, zip or jsonl)")
     out = Path(out) if out is not None else run.path/'report.html'
+    _check_writable(out)
     prov = _provenance(run)
     doc = report_html(run, blimp, title, n_pairs, prov)
     from lts_nb.provenance import write_sidecar

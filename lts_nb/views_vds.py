@@ -136,10 +136,12 @@ class VDSExplorer:
         check(clf is None or (feats is not None and labels is not None), "a projection needs `feats` and `labels` with `clf`")
         self.proj = None if clf is None else projection_frame(clustering_reps(clf, feats), labels, label_names, clf.centroids, texts)
         self._frame = None
-        self.lens_view, self.proj_view = ChartView(self.lens_chart()), ChartView(self.projection_chart())
+        self.lens_view, self.proj_view = ChartView(self.lens_chart(), 'lens'), ChartView(self.projection_chart(), 'projection')
+        self.text.add_class('lts-text'); self.lens.add_class('lts-lens-choice')
         self.text.observe(lambda c: self.refresh(), names='value')
         self.lens.observe(lambda c: self.refresh(), names='value')
         self.widget = W.VBox([W.HBox([self.text, self.lens]), self.lens_view.widget, self.proj_view.widget])
+        self.widget.add_class('lts-vds')
 
     # These three share their names with the module's functions, so they are defined here: `@patch` would rebind the
     # module-level name of the function it patches in (fastcore returns its own global of that name, here None).
