@@ -99,9 +99,17 @@ def case(owner, area, cause=None, ok=None, judge=None, timeout=60):
     def reg(f): CASES.append(Case(f.__name__, owner, area, (f.__doc__ or '').strip(), f, cause, ok, judge, timeout)); return f
     return reg
 
+def last_error(err: str) -> str:
+    "The line that says what went wrong: the exception line of a traceback, else the last line that is not a warning."
+    lines = [l for l in err.strip().splitlines() if l.strip()]
+    exc = [l for l in lines if re.match(r'^[\w.]*(Error|Exception|Interrupt|Exit)\b.*:', l)]
+    if 'Traceback' in err and exc: return exc[-1]
+    plain = [l for l in lines if not l.startswith('warning: ')]
+    return (plain or lines or [''])[-1]
+
 def verdict(c: Case, tmp: Path, r: R) -> tuple[str, str]:
     if c.judge is not None: return c.judge(tmp, r)
-    msg = r.err.strip().splitlines()[-1] if r.err.strip() else ''
+    msg = last_error(r.err)
     if r.code == 'traceback': return 'traceback', msg
     if r.code == 'library':                                # not the package's error class
         return ('unclear error' if c.cause and re.search(c.cause, r.err, re.I | re.S) else 'traceback'), msg
@@ -382,15 +390,35 @@ def task_space_lr_huge(tmp):
     "lts_task_space --lr 1e6 (training diverges): NaN must not be reported as a space"
     return cli('lts_task_space', '--model', CTX['model'], '--tasks', TASKS4, '--out', tmp/'r', *SMALL, '--lr', 1e6)
 
-@case('lead', 'options', cause=r'mask_pct', ok=lambda tmp, r: nan_with_reason(tmp/'r', 'sharing'))
-def task_space_mask_pct_100(tmp):
-    "lts_task_space --mask_pct 100: every mask is full, sharing is 1 everywhere (constant: no p-value)"
-    return cli('lts_task_space', '--model', CTX['model'], '--tasks', TASKS4, '--out', tmp/'r', *SMALL, '--mask_pct', 100)
+def _has_flag(cli_cmd, flag) -> bool:
+    "Does the command under test have this option (its --help lists it)?"
+    return flag in cli(cli_cmd, '--help').out
 
-@case('lead', 'options', cause=r'mask_pct', ok=lambda tmp, r: nan_with_reason(tmp/'r', 'sharing'))
-def task_space_mask_pct_tiny(tmp):
-    "lts_task_space --mask_pct 1e-9: every mask is empty, sharing is undefined"
-    return cli('lts_task_space', '--model', CTX['model'], '--tasks', TASKS4, '--out', tmp/'r', *SMALL, '--mask_pct', 1e-9)
+@case('lead', 'options', cause=r'mask_pct|topk', ok=lambda tmp, r: nan_with_reason(tmp/'r', 'sharing'))
+def task_space_full_masks(tmp):
+    "lts_task_space with masks of 100% of the entries (--topk 100, or --dense --mask_pct 100 where there is no --topk): sharing is 1 everywhere (constant: no p-value)"
+    opt = ['--topk', 100] if _has_flag('lts_task_space', '--topk') else ['--mask_pct', 100]
+    return cli('lts_task_space', '--model', CTX['model'], '--tasks', TASKS4, '--out', tmp/'r', *SMALL, *opt)
+
+@case('lead', 'options', cause=r'mask_pct|topk', ok=lambda tmp, r: nan_with_reason(tmp/'r', 'sharing'))
+def task_space_empty_masks(tmp):
+    "lts_task_space with masks of 1e-9% of the entries (--topk 1e-9, or --mask_pct 1e-9 where there is no --topk): every mask is empty, sharing is undefined"
+    opt = ['--topk', 1e-9] if _has_flag('lts_task_space', '--topk') else ['--mask_pct', 1e-9]
+    return cli('lts_task_space', '--model', CTX['model'], '--tasks', TASKS4, '--out', tmp/'r', *SMALL, *opt)
+
+def _ignored_option(tmp, r):
+    if not r.extra.get('applies', True): return 'handled correctly', 'the command has no --dense: --mask_pct always applies'
+    if r.code == 2: return ('clear error' if re.search('mask_pct|dense', r.err) else 'unclear error'), last_error(r.err)
+    if r.code != 0: return ('traceback' if r.code == 'traceback' else 'unclear error'), last_error(r.err)
+    if re.search(r'mask_pct', r.err): return 'handled correctly', 'exit 0 with a warning about --mask_pct'
+    return 'silent wrong result', 'exit 0: --mask_pct 50 was ignored (it applies to --dense runs only) without a word'
+
+@case('lead', 'options', judge=_ignored_option)
+def task_space_mask_pct_ignored(tmp):
+    "lts_task_space --mask_pct 50 without --dense, where --mask_pct applies to dense runs only: ignored without a word?"
+    r = cli('lts_task_space', '--model', CTX['model'], '--tasks', TASKS4, '--out', tmp/'r', *SMALL, '--mask_pct', 50)
+    r.extra['applies'] = _has_flag('lts_task_space', '--dense')
+    return r
 
 @case('lead', 'options', cause=r'seed', ok=lambda tmp, r: (tmp/'r'/'task_space.json').exists())
 def task_space_seed_huge(tmp):
@@ -486,7 +514,14 @@ def score_out_is_input(tmp):
     f = write_jsonl(tmp/'passive_1.jsonl', recs())
     return score(tmp, '--blimp', f, out=f)
 
-@case('views', 'outputs', cause=r'--out|input|overwrite|task_space\.json', ok=lambda tmp, r: False)
+def _report_over_run(tmp, r):
+    try: json.loads((tmp/'run'/'task_space.json').read_text()); intact = True
+    except Exception: intact = False
+    if not intact: return 'silent wrong result', f"exit {r.code}: the run's task_space.json was overwritten by the HTML report"
+    if r.code == 2 and re.search(r'--out|input|overwrite|task_space\.json', r.err): return 'clear error', last_error(r.err)
+    return ('traceback' if r.code == 'traceback' else 'unclear error'), last_error(r.err)
+
+@case('views', 'outputs', judge=_report_over_run)
 def report_out_over_run_file(tmp):
     "lts_report RUN --out RUN/task_space.json: the report would overwrite the run's own result"
     run = copy_run(tmp)
@@ -895,6 +930,14 @@ def main():
     if a.dry: return
     p = Path(a.out)
     allres = json.loads(p.read_text()) if p.exists() else {}
+    if a.only and a.label in allres:                   # a few cases rerun: replace them in that run, keep the others
+        old = allres[a.label]; new = {c['name']: c for c in res}
+        names = [c.name for c in CASES]
+        merged = {c['name']: c for c in old['cases'] if c['name'] in names}; merged.update(new)
+        run = {**old, **{k: run[k] for k in ('code', 'commit', 'dirty', 'created')},
+               'cases': [merged[n] for n in names if n in merged]}
+        run['counts'] = {v: sum(c['verdict'] == v for c in run['cases']) for v in VERDICTS}; run['n_cases'] = len(run['cases'])
+        run['rerun'] = sorted(set(old.get('rerun', [])) | set(new))
     allres[a.label] = run
     from lts_nb.utils import save_json
     save_json(allres, p)
