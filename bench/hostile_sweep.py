@@ -896,6 +896,7 @@ def main():
     ap.add_argument('--label', default='after', help='key of this run in the results (e.g. before, after)')
     ap.add_argument('--code', default=None, help='root of the lts_nb checkout to test (default: this one)')
     ap.add_argument('--only', default=None, help='comma-separated case names')
+    ap.add_argument('--commit', default=None, help="the commit --code was exported from, when it is not a git checkout (e.g. `git archive REV | tar -x -C DIR`)")
     ap.add_argument('--out', default=str(ROOT/'bench'/'results'/'hostile_sweep.json'))
     ap.add_argument('--dry', action='store_true', help='print, do not write the results')
     ap.add_argument('--table', action='store_true', help='print the verdict tables (markdown) of the results file and exit')
@@ -922,8 +923,8 @@ def main():
             print(f"{r['verdict']:20s} {r['seconds']:6.1f}s  {c.owner:8s} {c.name}: {r['detail'][:150]}", flush=True)
     finally: shutil.rmtree(base, ignore_errors=True)
     counts = {v: sum(r['verdict'] == v for r in res) for v in VERDICTS}
-    git = subprocess.run(['git', '-C', str(code), 'rev-parse', 'HEAD'], capture_output=True, text=True).stdout.strip() or None
-    dirty = bool(subprocess.run(['git', '-C', str(code), 'status', '--porcelain', '--untracked-files=no'], capture_output=True, text=True).stdout.strip()) if git else None
+    git = a.commit or subprocess.run(['git', '-C', str(code), 'rev-parse', 'HEAD'], capture_output=True, text=True).stdout.strip() or None
+    dirty = False if a.commit else bool(subprocess.run(['git', '-C', str(code), 'status', '--porcelain', '--untracked-files=no'], capture_output=True, text=True).stdout.strip()) if git else None
     run = {'code': str(code), 'commit': git, 'dirty': dirty, 'n_cases': len(res), 'counts': counts,
            'seconds': round(time.perf_counter() - t0, 1), 'created': time.strftime('%Y-%m-%dT%H:%M:%S'), 'cases': res}
     print(json.dumps(counts))
