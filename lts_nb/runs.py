@@ -186,7 +186,7 @@ def _interval_stats(spaces: list[TaskSpace], n_perm: int, seed: int) -> dict:
     return out
 
 def fake_run_dir(path, n_tasks: int = 6, seed: int = 0, steps: int = 20, model: str = 'fake-model', n_perm: int = 99,
-                 n_seeds: int = 1, acc_before: dict | None = None, sharing_chance: float | None = 0.01,
+                 n_seeds: int = 1, acc_before: dict | None = None, sharing_chance: float | None = 0.01 / 1.99,
                  n_test: int = 100) -> Path:
     "Write a synthetic task-space run folder (the runner's layout) to `path`; returns `path`."
     check_int('n_seeds', n_seeds, 1)
@@ -198,10 +198,10 @@ def fake_run_dir(path, n_tasks: int = 6, seed: int = 0, steps: int = 20, model: 
     for u, a in (acc_before or {}).items():
         check(u in tasks, f"acc_before names {u!r}, which is not one of the run's tasks {tasks}")
         acc0[tasks.index(u)] = a
-    chance = 0.01 if sharing_chance is None else sharing_chance
+    chance = 0.01 / 1.99 if sharing_chance is None else sharing_chance
     seeds = [_fake_spaces(tax, acc0, rng if k == 0 else np.random.default_rng([seed, k]), chance) for k in range(n_seeds)]
     meta = {'model': model, 'seed': seed, 'steps': steps, 'n_test': n_test, 'mask_pct': 1.0, 'fake': True}
-    if sharing_chance is not None: meta |= {'sharing_chance': sharing_chance, 'sharing_measure': 'overlap / smaller mask'}
+    if sharing_chance is not None: meta |= {'sharing_chance': sharing_chance, 'sharing_measure': 'jaccard'}
     spaces = [TaskSpace(tasks, m, tax, {**meta, 'seed': seed + k}) for k, m in enumerate(seeds)]
     space = spaces[0] if n_seeds == 1 else aggregate(spaces)
     space.meta = {**meta, **({'n_seeds': n_seeds, 'seeds': [seed + k for k in range(n_seeds)]} if n_seeds > 1 else {})}

@@ -314,8 +314,9 @@ def _band_layers(tf: pd.DataFrame, bands, x, y, px: int) -> list:
 
 # %% ../nbs/11_views.ipynb
 def _subtitle(name: str, show: str, chance, overlay: bool, flags: dict, has_sd: bool, clipped: bool, custom: bool,
-              cluster: bool = False) -> list[str]:
+              cluster: bool = False, measure: str | None = None) -> list[str]:
     info = space_info(name)
+    measure = f'; measure: {measure}' if measure else ''
     if show == 'residual':
         lines = [f"colour: {info['name']} minus its hypothesis fit (the mean of all pairs with the same taxonomy relation); "
                  "red: tasks more related than the taxonomy predicts, blue: less"]
@@ -324,7 +325,7 @@ def _subtitle(name: str, show: str, chance, overlay: bool, flags: dict, has_sd: 
         lines = [f"colour: {info['what']} ({info['unit']})"]
         if info['signed']: lines.append('blue: below 0, white: 0, red: above 0')
         elif name.startswith('sharing'):
-            lines.append(f'white: chance level {chance:.3g} (two random masks of this density), red: above chance' if chance is not None
+            lines.append(f'white: chance level {chance:.3g} (two random masks of this density{measure}), red: above chance' if chance is not None
                          else 'chance level not recorded in this run: compare with the overlap of random masks of the same density')
     if cluster: lines.append('cluster band: the clusters of this space (its tree cut into as many clusters as there are phenomena), numbered')
     if overlay: lines.append(('squares: hypothesis level (larger: higher)' if custom else
@@ -380,7 +381,8 @@ def space_heatmap(space: TaskSpace | Run, name: str, order='taxonomy', show: str
     layers += _band_layers(tf, bands, x, y, px)
     n = len(order) + len(bands)
     head = title if title is not None else (info['name'] + {'value': '', 'residual': ' − hypothesis fit', 'sd': ''}[show])
-    sub = _subtitle(name, show, run.chance(name), overlay_hypothesis, flags, 'sd' in df, clipped, hypothesis is not None, 'cluster' in bands)
+    sub = _subtitle(name, show, run.chance(name), overlay_hypothesis, flags, 'sd' in df, clipped, hypothesis is not None, 'cluster' in bands,
+                    run.space.meta.get(f'{name}_measure'))
     if 'cluster' in asked and 'cluster' not in bands:
         sub.append(f"no cluster band: {cluster_agreement(run.space[name], run.space.taxonomy).get('reason') or 'too few tasks'}")
     return (alt.layer(*layers).resolve_scale(color='independent')
@@ -558,8 +560,9 @@ def _flat(d: dict, pre: str = '') -> dict:
     return out
 
 def settings_table(run: Run) -> pd.DataFrame:
-    "The run's settings, one readable row each (nested keys joined by '.', lists as their items)."
-    p = _flat(dict(run.probe) or dict(run.space.meta))
+    "The run's settings (`probe.json`, then the metadata it lacks), one readable row each: nested keys joined by '.', lists as items."
+    p = _flat(dict(run.probe))
+    p |= {k: v for k, v in _flat(dict(run.space.meta)).items() if k not in p and not k.endswith(('_chance', '_measure'))}
     show = lambda k, v: (f'{len(v)} tasks' if k == 'tasks' else ', '.join(map(str, v)) if isinstance(v, (list, tuple))
                          else 'yes' if v is True else 'no' if v is False else '–' if v is None else str(v))
     return pd.DataFrame({'value': {k: show(k, v) for k, v in p.items()}}).rename_axis('setting')

@@ -15,7 +15,7 @@ from scipy import stats as sps
 from .models import cache_dir
 from .runs import Run, load_run
 from .task_space import TaskSpace, offdiag
-from .utils import ConfigError, DataError, atomic_write, check, check_int, cli_errors
+from .utils import ConfigError, DataError, atomic_write, check, check_int, cli_errors, nan_to_none, to_json
 from .views import (alt, FLAG_MARKS, accuracy_chart, accuracy_frame, as_run, curve_chart, dendrogram_chart, example_pairs,
                           group_label, settings_table, space_heatmap, space_info, stats_legend, stats_table, task_flags, task_labels)
 
@@ -42,17 +42,9 @@ def vega_bundle() -> str:
     return js
 
 # %% ../nbs/11b_views_report.ipynb
-def _clean(x):
-    "NaN/inf -> None, numpy scalars -> Python, recursively (JSON has no NaN)."
-    if isinstance(x, dict): return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)): return [_clean(v) for v in x]
-    if isinstance(x, (float, np.floating)): return None if not np.isfinite(x) else float(x)
-    if isinstance(x, np.integer): return int(x)
-    return x
-
 def _js(obj) -> str:
-    "JSON safe to put inside a <script> element."
-    return json.dumps(_clean(obj), allow_nan=False).replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
+    "JSON safe to put inside a <script> element: strict (NaN as null, `lts_nb.utils.to_json`), with <, > and & escaped."
+    return to_json(obj, indent=None, nan=None).replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
 
 # %% ../nbs/11b_views_report.ipynb
 def space_correlations(space: TaskSpace | Run) -> pd.DataFrame:
@@ -102,7 +94,7 @@ def _detail_data(run: Run, blimp=None, n_pairs: int = 3) -> dict:
     sp, tasks = run.space, run.space.tasks
     rel = {2.0: 'same phenomenon', 1.0: 'same field', 0.0: 'different fields'}
     labels, flags = task_labels(run), task_flags(run)
-    return _clean(dict(
+    return nan_to_none(dict(
         tasks=tasks, labels=[labels[t] for t in tasks], flags=[flags[t] for t in tasks], marks=FLAG_MARKS,
         phenomenon=[group_label(sp.taxonomy.loc[t, 'phenomenon']) for t in tasks], spaces=sp.spaces,
         names=[space_info(k)['name'] for k in sp.spaces], chance={k: run.chance(k) for k in sp.spaces if run.chance(k) is not None},
@@ -206,6 +198,14 @@ def _strongest(run: Run) -> tuple[str, str]:
     i, j = np.unravel_index(np.nanargmax(np.where(np.isnan(v), -np.inf, v)), v.shape)
     return sp.tasks[i], sp.tasks[j]
 
+def _stability(meta: dict) -> str:
+    "The clusters' stability over seeds (mean ARI between every two seeds' clusterings), as the run records it."
+    cs = meta.get('cluster_stability')
+    if cs is None: return ''
+    vals = cs if isinstance(cs, dict) else {'': cs}
+    return '; cluster stability over seeds (mean ARI): ' + ', '.join(f"{space_info(k)['name'] + ' ' if k else ''}{v:.2f}" for k, v in vals.items()
+                                                                  if isinstance(v, (int, float)))
+
 def _report_body(run: Run, charts: list, title: str) -> str:
     e, sp = html.escape, run.space
     box = lambda k, c: f'<div class="chart" id="chart-{k}" data-name="{e(c["name"])}"></div>'
@@ -215,7 +215,7 @@ def _report_body(run: Run, charts: list, title: str) -> str:
     fake = '<p class="meta synthetic"><b>Synthetic data</b> (written by <code>lts_nb.runs.fake_run_dir</code>): not measurements of a model.</p>'
     return f"""
 <h1>{e(title)}</h1>
-<p class="meta">{len(sp.tasks)} tasks in {sp.taxonomy.phenomenon.nunique()} phenomena; spaces: {e(', '.join(space_info(k)['name'] for k in sp.spaces))}{'; averaged over ' + str(sp.meta['n_seeds']) + ' seeds' if sp.meta.get('n_seeds') else ''}; written by lts_nb {e(_version())} on {time.strftime('%Y-%m-%d %H:%M')}</p>
+<p class="meta">{len(sp.tasks)} tasks in {sp.taxonomy.phenomenon.nunique()} phenomena; spaces: {e(', '.join(space_info(k)['name'] for k in sp.spaces))}{'; averaged over ' + str(sp.meta['n_seeds']) + ' seeds' if sp.meta.get('n_seeds') else ''}{_stability(sp.meta)}; written by lts_nb {e(_version())} on {time.strftime('%Y-%m-%d %H:%M')}</p>
 {fake if sp.meta.get('fake') else ''}
 <h2>Statistics against the taxonomy hypothesis</h2>
 <div class="stats">{_table(stats_table(run))}</div>{stats_legend(run)}

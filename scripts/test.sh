@@ -21,6 +21,14 @@ echo "== notebook tests"
 flags=""; [ "${LTS_SLOW:-0}" = 1 ] && flags="--flags slow"
 nbdev_test --n_workers 1 $flags || fail=1
 
+# ---- docs (owner: docs, issue 15) -------------------------------------------------------------------------
+# Build the docs site offline into _site/ (own venv .venv-docs; Sphinx warnings are errors) and check it: every
+# page has its API entries and loads nothing from outside the site; then re-execute the fast cells of
+# nbs/index.ipynb and nbs/tutorials/ and fail if a stored output is stale. tests/test_docs_browser.py opens _site/.
+echo "== docs site"
+bash scripts/docs.sh --stale || fail=1
+# ---- end docs ----------------------------------------------------------------------------------------------
+
 echo "== pytest"
 mark="not slow"; [ "${LTS_SLOW:-0}" = 1 ] && mark=""
 python -m pytest tests -m "$mark" -q -o junit_family=xunit2 --junitxml=test-artifacts/junit.xml
