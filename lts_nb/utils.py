@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_utils.ipynb 3
 from __future__ import annotations
-import contextlib, json, math, os, re, shutil, sys, tempfile
+import contextlib, json, math, os, re, shutil, sys, tempfile, time
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -14,7 +14,7 @@ import numpy as np
 __all__ = ['LtsError', 'ConfigError', 'DataError', 'ModelNotAvailable', 'RunFolderError', 'MissingExtra', 'NumericalError',
            'check', 'check_int', 'check_float', 'check_choice', 'cli_errors', 'atomic_write', 'atomic_dir',
            'nan_to_none', 'to_json', 'save_json', 'load_json', 'same_json', 'common_prefix_len', 'pad_right', 'slug',
-           'available_cores', 'auto_threads', 'set_threads', 'check_out_dir', 'require']
+           'available_cores', 'busy_cores', 'auto_threads', 'set_threads', 'check_out_dir', 'require']
 
 # %% ../nbs/00a_utils.ipynb
 class LtsError(Exception):
@@ -173,10 +173,20 @@ def available_cores() -> int:
     try: return len(os.sched_getaffinity(0))
     except AttributeError: return os.cpu_count() or 1
 
+def busy_cores(samples: int = 5, interval: float = 0.02) -> float:
+    "Cores busy with other work now: runnable threads in /proc/stat less this one (median of `samples`), else the 1-minute load."
+    counts = []
+    try:
+        for _ in range(samples):
+            with open('/proc/stat') as f: counts.append(next(int(l.split()[1]) for l in f if l.startswith('procs_running')) - 1)
+            time.sleep(interval)
+    except (OSError, StopIteration, ValueError): return os.getloadavg()[0]
+    return float(sorted(counts)[len(counts) // 2])
+
 def auto_threads(load: float | None = None, cores: int | None = None) -> int:
-    "Threads for this process: the cores not busy with other work (cores less the 1-minute load), at least 1."
+    "Threads for this process: the cores not busy with other work (cores less `busy_cores()`), at least 1."
     cores = available_cores() if cores is None else cores
-    load = os.getloadavg()[0] if load is None else load
+    load = busy_cores() if load is None else load
     return max(1, min(cores, int(cores - load + 0.5)))
 
 def set_threads(threads: int | str | None = 'auto') -> int:
