@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_probes.ipynb 3
 from __future__ import annotations
-import json, math, os, re, tempfile, time, warnings, zlib
+import functools, json, math, os, re, tempfile, time, warnings, zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,13 +138,20 @@ def overlap(inter: int, a: int, b: int, measure: str = 'jaccard') -> float:
     return inter / den if den > 0 else float('nan')
 
 def overlap_chance(n: int, a: int, b: int, measure: str = 'jaccard') -> float:
-    "Expected `overlap` of independent uniformly random subsets of sizes `a` and `b` of `n` entries (exact hypergeometric, or first order for > 1e6)."
+    "Expected `overlap` of independent uniformly random subsets of sizes `a` and `b` of `n` entries (exact hypergeometric, or first order above 1e6)."
     check_choice('measure', measure, MEASURES)
     if n <= 0 or min(a, b) <= 0: return float('nan')
     mean = a * b / n
     if measure == 'overlap': return mean / min(a, b)
     if min(a, b) > 1_000_000: return mean / (a + b - mean)
-    lo, hi = max(0, a + b - n), min(a, b)
+    return _jaccard_chance(n, min(a, b), max(a, b))
+
+@functools.lru_cache(maxsize=4096)
+def _jaccard_chance(n: int, a: int, b: int) -> float:
+    "E[I / (a + b - I)] for I ~ hypergeometric(n, a, b), summed over mean ± 40 sd (the rest of the pmf is below 1e-300)."
+    mean = a * b / n
+    sd = math.sqrt(max(mean * (1 - a / n) * (n - b) / max(n - 1, 1), 0.0))
+    lo, hi = max(0, a + b - n, math.floor(mean - 40 * sd) - 10), min(a, b, math.ceil(mean + 40 * sd) + 10)
     i = np.arange(lo, hi + 1)
     return float((sps.hypergeom.pmf(i, n, a, b) * i / (a + b - i)).sum())
 
@@ -157,15 +164,20 @@ def sharing_space(masks: dict, group: str | None = None, measure: str = 'jaccard
     "Overlap (`measure`) of tasks' subnetwork masks, overall or within one parameter group."
     tasks = list(masks)
     c = {u: mask_count(masks[u], group) for u in tasks}
-    m = np.array([[overlap(mask_intersection(masks[a], masks[b], group), c[a], c[b], measure) for b in tasks] for a in tasks])
+    return _symmetric(tasks, lambda a, b: overlap(mask_intersection(masks[a], masks[b], group), c[a], c[b], measure))
+
+def _symmetric(tasks, f) -> pd.DataFrame:
+    "The matrix of a symmetric pairwise function, each unordered pair (and the diagonal) computed once."
+    m = np.full((len(tasks), len(tasks)), np.nan)
+    for i, a in enumerate(tasks):
+        for j in range(i, len(tasks)): m[i, j] = m[j, i] = f(a, tasks[j])
     return pd.DataFrame(m, index=tasks, columns=tasks)
 
 def sharing_chance(masks: dict, numel: dict, group: str | None = None, measure: str = 'jaccard') -> pd.DataFrame:
     "The chance level of `sharing_space`: the expected overlap of independent random masks of the same sizes."
     c, n = _counts(masks, numel, group)
     tasks = list(masks)
-    m = np.array([[overlap_chance(n, c[a], c[b], measure) for b in tasks] for a in tasks])
-    return pd.DataFrame(m, index=tasks, columns=tasks)
+    return _symmetric(tasks, lambda a, b: overlap_chance(n, c[a], c[b], measure))
 
 def per_group(fn, data: dict, groups, **kw) -> dict:
     "{group: space} for a space function and each parameter group."
