@@ -72,7 +72,11 @@ def main():
     probe = load_json(run/'probe.json') if (run/'probe.json').exists() else load_json(next(run.glob('seed_*/probe.json')))
     from lts_nb.models import load_model
     lm = load_model(a.model or probe['model'])
-    pairs = load_blimp(a.blimp, tasks=space.tasks)
+    if all(u.startswith('gen_') for u in space.tasks):   # our generator's tasks: the pairs the run drew
+        from lts_nb.generate import generate_pairs
+        from lts_nb.probes import pairs_to_draw
+        pairs = generate_pairs(space.tasks, n_per_task=pairs_to_draw(probe['n_train'], probe['n_test']), seed=probe.get('seed', 0))
+    else: pairs = load_blimp(a.blimp, tasks=space.tasks)
     controls = control_hypotheses(pairs, lm.tokenizer)
     tax = space.taxonomy
     res = {'run': str(run), 'probe': probe, 'meta': space.meta, 'tasks': space.tasks,
