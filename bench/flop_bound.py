@@ -9,7 +9,7 @@ embedding and the LM head (the head, attention scores and everything else are le
 - eval1 and eval2: each held-out pair once per model (12 tasks x n_test pairs; eval2 for each of the tuned copies),
   forward only, with the shared prefix of a pair counted once (as the scorer packs it);
 - grads: the gradient differential over each task's n_train training pairs (both sentences, forward + backward);
-- tune: the fixed mask's selection gradient (the same differential again) and steps x batch_size pairs.
+- tune: steps x batch_size pairs (the fixed subnetwork is chosen from the grads phase's differential, not again).
 The peak is a 2048^3 float32 matmul, best of 5, on 1 and 2 threads, measured in this run, or read from the
 `peak_before` of a task_space_bench result (--peak_from, measured there on the quiet machine before the runs). Writes
 bench/results/flop_bound_<tag>.json.
@@ -52,7 +52,7 @@ def main():
     tr_both = {u: tokens(lm.tokenizer, train[u])[1] for u in ts}
     per_pair = np.mean([v / len(train[u]) for u, v in tr_both.items()])
     flops = {'eval1': 2 * N * ev_packed, 'grads': 6 * N * sum(tr_both.values()),
-             'tune_selection': 6 * N * sum(tr_both.values()), 'tune_steps': 6 * N * k * a.steps * a.batch_size * per_pair,
+             'tune_steps': 6 * N * k * a.steps * a.batch_size * per_pair,
              'eval2': 2 * N * ev_packed * k}
     total = sum(flops.values())
     code = ("import torch, time, sys\ntorch.set_num_threads(int(sys.argv[1]))\na, b = torch.randn(2048, 2048), torch.randn(2048, 2048); a @ b\n"

@@ -79,14 +79,15 @@ def main():
     else: pairs = load_blimp(a.blimp, tasks=space.tasks)
     controls = control_hypotheses(pairs, lm.tokenizer)
     tax = space.taxonomy
+    first = run if (run/'eval_before.json').exists() else next(run.glob('seed_*'), run)   # a seed aggregate: seed folders
     res = {'run': str(run), 'probe': probe, 'meta': space.meta, 'tasks': space.tasks,
            'taxonomy': tax.reset_index(names='uid').to_dict('records'),
            'matrices': {k: space[k].to_numpy().tolist() for k in space.matrices},
            'stats': {lvl: space.stats(n_perm=a.n_perm, seed=0, level=lvl).to_dict('index') for lvl in ('phenomenon', 'field')},
            'compare': space.compare(controls=controls, n_perm=a.n_perm, seed=0).to_dict('records'),
            'controls': {k: v.to_numpy().tolist() for k, v in controls.items()},
-           'sharing': sharing_summary(run if (run/'sharing_layers.json').exists() else next(run.glob('seed_*')), tax),
-           'accuracy': accuracies(run if (run/'eval_before.json').exists() else next(run.glob('seed_*')), space.tasks)}
+           'sharing': sharing_summary(run if (run/'sharing_layers.json').exists() else first, tax),
+           'accuracy': accuracies(first, space.tasks)}
     if (run/'timings.json').exists(): res['phases_s'] = phases(load_json(run/'timings.json'))
     if (run/'seed_stats.json').exists(): res['seed_stats'] = load_json(run/'seed_stats.json')
     if a.time: res['time'] = gnu_time(a.time)
