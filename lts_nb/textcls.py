@@ -673,6 +673,7 @@ def lts_vds(dataset: str = 'sst2',           # sst2, trec or agnews
         lm = load_model(model, device=device)
         from lts_nb.provenance import data_info, provenance
         prov = provenance(lm, data=data_info(dataset_dir(dataset, root)), seeds={'seeds': cfg['seeds']})
+        outp.mkdir(parents=True, exist_ok=True); save_json(prov, outp/'provenance.json')   # covers features/ and every other file
         records = list(done.values())
         def on_record(rec):
             records.append(rec); _write_metrics(outp, cfg, prov, records)

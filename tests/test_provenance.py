@@ -78,12 +78,10 @@ def test_lts_score(tiny, tmp_path):
     assert p['model']['prefix_ids'] == [257] and p['seeds'] == {'seed': 0} and p['data']['source'] == 'lts_nb.generate'
     assert all(json.loads(l)['sentence_good'] for l in out.read_text().splitlines())
 
-@awaiting('lead')
 def test_lts_task_space(task_space_run):
     recs = check_outputs(task_space_run)
     assert all(r['data'] and r['data'].get('sha256') for r in recs.values())
 
-@awaiting('lead')
 def test_lts_ftgd(tiny, tmp_path, blimp_dir):
     out = tmp_path/'f'
     code, err = cli('lts_ftgd', '--model', tiny, '--blimp', blimp_dir, '--task', 'passive_1', '--other_tasks', 'passive_2',
@@ -91,7 +89,6 @@ def test_lts_ftgd(tiny, tmp_path, blimp_dir):
     assert code == 0, err[-2000:]
     check_outputs(out)
 
-@awaiting('vds')
 def test_lts_vds(tiny, tmp_path):
     sys.path.insert(0, str(Path(__file__).parent))
     from test_vds import write_tiny_textcls
@@ -102,7 +99,6 @@ def test_lts_vds(tiny, tmp_path):
     assert code == 0, err[-2000:]
     check_outputs(out)
 
-@awaiting('views')
 def test_lts_report(task_space_run, tmp_path):
     html = tmp_path/'report.html'
     code, err = cli('lts_report', task_space_run, '--out', html)
