@@ -20,8 +20,8 @@ from .provenance import data_info, provenance, sidecar_path, write_sidecar
 from .utils import ConfigError, atomic_write, check, check_int, cli_errors, set_threads
 
 # %% auto 0
-__all__ = ['check_tasks', 'check_out', 'select_pairs', 'write_jsonl', 'pair_records', 'per_token_records', 'output_paths',
-           'format_accuracy', 'run_score', 'lts_score', 'main']
+__all__ = ['check_tasks', 'check_out', 'check_not_input', 'select_pairs', 'write_jsonl', 'pair_records', 'per_token_records',
+           'output_paths', 'format_accuracy', 'run_score', 'lts_score', 'main']
 
 # %% ../nbs/04_cli.ipynb
 def check_tasks(tasks) -> list[str] | None:
@@ -35,14 +35,30 @@ def check_tasks(tasks) -> list[str] | None:
 def check_out(out, *also) -> Path:
     "`out` as a Path if it (and the files in `also`) can be written: not a folder, under folders, and writable."
     out = Path(out)
-    for p in (out, *map(Path, also)):
-        check(not p.is_dir(), f"--out {out}: {p} is a folder; give a file name, e.g. {p/'scores.jsonl'}")
     anc = next(a for a in (out.parent, *out.parent.parents) if a.exists() or a == Path(a.anchor))
     check(anc.is_dir(), f"--out {out}: {anc} is a file, not a folder")
+    try: name_max = os.pathconf(anc, 'PC_NAME_MAX')
+    except (OSError, ValueError): name_max = 255
+    for p in (out, *map(Path, also)):
+        n = len(os.fsencode(p.name))
+        check(n <= name_max, f"--out {str(out)[:60]}...: the file name {p.name[:30]}... is {n} bytes long, more than the "
+                             f"{name_max} this file system allows; give a shorter name")
+        check(not p.is_dir(), f"--out {out}: {p} is a folder; give a file name, e.g. {p/'scores.jsonl'}")
     try:
         with tempfile.TemporaryFile(dir=anc): pass
     except OSError as e: raise ConfigError(f"--out {out}: cannot write in {anc} ({e.strerror or e})") from None
     return out
+
+def check_not_input(paths, src, name: str = '--out'):
+    "A `ConfigError` if one of the output `paths` is the input `src` itself, or a .jsonl inside the input folder `src`."
+    if not src or str(src).startswith(('http://', 'https://', 'file://')): return
+    s = Path(src).expanduser()
+    if not s.exists(): return
+    for p in map(Path, paths):
+        check(not (p.exists() and os.path.samefile(p, s)), f"{name} {p} is the input {src}: writing it would destroy the data; "
+                                                             "give another file name")
+        check(not (s.is_dir() and p.suffix == '.jsonl' and p.parent.exists() and os.path.samefile(p.parent, s)),
+              f"{name} {p} is inside the input folder {src}: it would be read as a task next time; write it elsewhere")
 
 # %% ../nbs/04_cli.ipynb
 def select_pairs(blimp: str | None = None, tasks: str = 'all', n_per_task: int | None = 100, seed: int = 0) -> TaskSet:
@@ -94,7 +110,7 @@ def run_score(model=DEFAULT_MODEL, blimp=None, tasks='all', n_per_task=100, out=
     batch_size, seed = check_int('--batch_size', batch_size, 1), check_int('--seed', seed, 0)
     prefix = parse_prefix(prefix)
     paths = output_paths(out, per_token)
-    check_out(out, *paths.values())
+    check_out(out, *paths.values()); check_not_input(paths.values(), blimp)
     if device not in (None, 'auto'): pick_device(device)
     ts = select_pairs(blimp, tasks, n_per_task, seed)            # bad data fails before the model loads
     lm = load_model(model, revision=revision, device=device, prefix=prefix, dtype=dtype) if not isinstance(model, LM) else model

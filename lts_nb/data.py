@@ -14,7 +14,7 @@ import pandas as pd
 from fastcore.basics import patch
 
 from .models import cache_dir
-from .utils import DataError, MissingExtra, atomic_write  # DataError importable from here as before
+from .utils import DataError, MissingExtra, OutputError, atomic_write  # DataError importable from here as before
 
 # %% auto 0
 __all__ = ['BLIMP_TAXONOMY', 'PHENOMENA', 'FIELDS', 'REQUIRED', 'BLIMP_IDENTICAL_PAIRS', 'BLIMP_URL', 'normalise_labels',
@@ -126,7 +126,8 @@ class MinimalPair:
     def __post_init__(self):
         for k in ('good', 'bad'):
             v = getattr(self, k)
-            if not isinstance(v, str) or not v.strip(): raise DataError(f"empty {k} sentence in task {self.uid!r}, pair {self.pair_id}")
+            if not isinstance(v, str): raise DataError(f"the {k} sentence of task {self.uid!r}, pair {self.pair_id} is a {type(v).__name__} ({v!r}), not a string")
+            if not v.strip(): raise DataError(f"empty {k} sentence in task {self.uid!r}, pair {self.pair_id}")
         if self.good.strip() == self.bad.strip(): raise DataError(f"good == bad in task {self.uid!r}, pair {self.pair_id}: {self.good!r}")
         if not self.uid: raise DataError("a minimal pair needs a task uid")
 
@@ -283,7 +284,7 @@ def read_text(path) -> str:
 def read_jsonl(f, name='<stream>', strict_uid=True) -> list[MinimalPair]:
     "Parse BLiMP-format jsonl from a path or a text stream."
     if isinstance(f, (str, Path)): return read_jsonl(io.StringIO(read_text(f)), str(f), strict_uid)
-    pairs = []
+    pairs, seen = [], {}
     lines = enumerate(f, 1)
     while True:
         try: i, line = next(lines)
@@ -292,7 +293,11 @@ def read_jsonl(f, name='<stream>', strict_uid=True) -> list[MinimalPair]:
         if not line.strip(): continue
         try: rec = json.loads(line)
         except json.JSONDecodeError as e: raise DataError(f"{name}:{i}: malformed JSON ({e.msg} at column {e.colno})") from None
-        if (p := parse_record(rec, f"{name}:{i}", strict_uid)) is not None: pairs.append(p)
+        if (p := parse_record(rec, f"{name}:{i}", strict_uid)) is None: continue
+        if (j := seen.setdefault((p.uid, p.good, p.bad), i)) != i:
+            raise DataError(f"{name}:{i}: duplicate pair, the same sentences as line {j} (task {p.uid!r}); "
+                            "a pair listed twice would be scored twice and weigh double: remove one")
+        pairs.append(p)
     if not pairs: raise DataError(f"{name}: no minimal pairs in file")
     return pairs
 
@@ -300,6 +305,13 @@ def read_jsonl(f, name='<stream>', strict_uid=True) -> list[MinimalPair]:
 BLIMP_URL = 'https://raw.githubusercontent.com/alexwarstadt/blimp/master/data/'
 
 def _uid_of(name: str) -> str: return Path(name).name.removesuffix('.jsonl')
+
+def _named(pairs, uid: str, where) -> list:
+    "`pairs` of a file named after task `uid`; a `DataError` naming the file when it holds other tasks' pairs."
+    if other := sorted({p.uid for p in pairs} - {uid}):
+        raise DataError(f"{where} holds pairs of task(s) {other[:3]}, not of {uid!r} as its name says: in a BLiMP folder or zip "
+                        "each file holds the paradigm it is named after; rename the file, or load it alone as a .jsonl")
+    return pairs
 
 def _select(uids_available, tasks):
     if tasks in (None, 'all'): return sorted(uids_available)
@@ -313,7 +325,7 @@ def _from_dir(path: Path, tasks, strict_uid):
     try: files = {_uid_of(f.name): f for f in path.glob('*.jsonl')}
     except OSError as e: raise DataError(f"cannot list {path}: {e.strerror or e}") from None
     if not files: raise DataError(f"{path}: no *.jsonl files in directory")
-    return {u: read_jsonl(files[u], strict_uid=strict_uid) for u in _select(files, tasks)}
+    return {u: _named(read_jsonl(files[u], strict_uid=strict_uid), u, files[u]) for u in _select(files, tasks)}
 
 def _from_zip(path: Path, tasks, strict_uid):
     if not path.is_file(): return _load_path_kind(path)
@@ -329,7 +341,7 @@ def _from_zip(path: Path, tasks, strict_uid):
             try: data = z.read(names[u])
             except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as e:
                 raise DataError(f"{where} cannot be read ({type(e).__name__}: {e}): the zip is truncated or damaged") from None
-            out[u] = read_jsonl(io.StringIO(decode_text(data, where)), where, strict_uid)
+            out[u] = _named(read_jsonl(io.StringIO(decode_text(data, where)), where, strict_uid), u, where)
         return out
 
 # %% ../nbs/01_data.ipynb
@@ -348,6 +360,7 @@ def _download(url: str, dest: Path, timeout=30) -> Path:
     "Fetch `url` to `dest` atomically (temporary file + rename) after checking its announced length, unless `dest` exists."
     if dest.is_file(): return dest
     try: atomic_write(dest, _fetch(url, timeout))
+    except OutputError: raise      # the cache cannot be written: the message names it
     except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
         raise DataError(f"could not download {url}: {e}. Offline? Pass a local BLiMP directory, zip or jsonl "
                         f"(e.g. a clone of github.com/alexwarstadt/blimp, folder data/).") from None

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_models.ipynb 3
 from __future__ import annotations
-import contextlib, hashlib, importlib, importlib.util, os, re, shutil, socket, tempfile, time, urllib.parse, warnings
+import contextlib, hashlib, importlib, importlib.util, json, os, re, shutil, socket, tempfile, time, urllib.parse, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -322,6 +322,23 @@ def _alias_dir(alias: str) -> Path:
             return convert_gguf(alias_gguf(alias), out)
     return convert_gguf(alias_gguf(alias))
 
+_WEIGHTS = ('model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json')
+_TOKENIZER = ('tokenizer.json', 'tokenizer.model', 'vocab.json', 'spiece.model', 'tokenizer_config.json')
+
+def _check_model_dir(p: Path) -> Path:
+    "`p` if it holds a loadable saved model (a valid config.json, weights, tokenizer files); else a `ModelNotFound` naming what is missing."
+    cfg = p/'config.json'
+    if not cfg.exists(): raise ModelNotFound(f"{p} is a directory but holds no config.json (not a saved model)")
+    try: json.loads(cfg.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ModelNotFound(f"{cfg} is not valid JSON ({e}): the saved model is damaged; save or copy it again") from None
+    if not any((p/f).exists() for f in _WEIGHTS):
+        raise ModelNotFound(f"{p} holds no weights file ({', '.join(_WEIGHTS[::2])}): save the model with save_pretrained(DIR)")
+    if not any((p/f).exists() for f in _TOKENIZER):
+        raise ModelNotFound(f"{p} holds no tokenizer files ({', '.join(_TOKENIZER[:3])}, ...): "
+                            "save the tokenizer into the same folder, tokenizer.save_pretrained(DIR)")
+    return p
+
 def _resolve(ref: str, revision=None) -> tuple[str, dict, str]:
     "Where to load `ref` from: (path or hub id, extra from_pretrained kwargs, kind)."
     local = ref in ALIASES or Path(ref).expanduser().exists() or ref.endswith('.gguf')
@@ -333,9 +350,7 @@ def _resolve(ref: str, revision=None) -> tuple[str, dict, str]:
     if p.suffix == '.gguf':
         if not p.exists(): raise ModelNotFound(f"no such GGUF file: {p}")
         return str(convert_gguf(p)), {}, 'gguf'
-    if p.is_dir():
-        if not (p/'config.json').exists(): raise ModelNotFound(f"{p} is a directory but holds no config.json (not a saved model)")
-        return str(p), {}, 'dir'
+    if p.is_dir(): return str(_check_model_dir(p)), {}, 'dir'
     if p.exists(): raise ModelNotFound(f"{p} is a file, not a model folder or a .gguf file")
     if not _HUB_ID.match(ref): raise ModelNotFound(f"no such model directory or file: {p}")
     return ref, ({'revision': revision} if revision else {}), 'hub'
@@ -413,6 +428,7 @@ def load_model(ref=DEFAULT_MODEL, revision: str | None = None, device=None, dtyp
         return _from_object(ref, tokenizer, revision, prefix, dtype)
     check(tokenizer is None, "tokenizer= is for a model object; a model reference brings its own tokenizer")
     ref = str(ref)
+    check(ref.strip(), "empty model reference: pass an alias (e.g. smollm2-135m), a .gguf file, a model folder or a hub id")
     if device is not None and device != 'auto': pick_device(device)   # a bad device fails before any loading
     path, extra, kind = _resolve(ref, revision)
     if kind == 'hub' and not hub_reachable(): extra['local_files_only'] = True  # the local HF cache, or a quick clear error
@@ -421,9 +437,9 @@ def load_model(ref=DEFAULT_MODEL, revision: str | None = None, device=None, dtyp
         if device == 'auto': kwargs.setdefault('device_map', 'auto')  # accelerate spreads a large model over devices
         with _quiet_loading(kind == 'dir'):  # no "Loading weights" bar for local checkpoints (a series loads many)
             model = AutoModelForCausalLM.from_pretrained(path, dtype=pick_dtype(weights_dtype), **extra, **kwargs)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, AssertionError) as e:   # AssertionError: transformers on an inconsistent config
         if kind == 'hub': raise _hub_error(ref, revision, e) from e
-        raise
+        raise ModelNotAvailable(f"cannot load the model in {path}: {type(e).__name__}: {str(e).splitlines()[0][:300]}") from e
     _check_finite(model, path, kind)
     model = (model if 'device_map' in kwargs else model.to(pick_device(device))).eval()
     name = ref if kind != 'dir' else Path(ref).name

@@ -489,7 +489,7 @@ def _parse_seeds(seeds: str | None, seed: int) -> list[int]:
     try: out = [int(s) for s in str(seeds).split(',') if s.strip()]
     except ValueError: raise ConfigError(f"--seeds must be comma-separated integers, got {seeds!r}") from None
     if not out: raise ConfigError("--seeds is empty")
-    return out
+    return [check_int('--seeds: a seed', s, lo=0) for s in out]
 
 # %% ../nbs/07_probes.ipynb
 @call_parse
@@ -507,7 +507,7 @@ def lts_task_space(model: str = DEFAULT_MODEL,  # alias, .gguf, local dir or hub
                    scope: Param("where the k% is counted: 'global' or per 'tensor'", str, choices=list(SCOPES)) = 'global',
                    dense: bool = False,  # dense FTGD: every MLP entry moves; sharing from the top --mask_pct% of |delta|
                    objective: Param("FTGD loss: 'logistic' (bounded), 'hinge', or 'diff' (the paper's raw differential)", str, choices=list(OBJECTIVES)) = 'logistic',
-                   mask_pct: float = 1.0,  # dense runs only: k of the top-k% |delta| sharing masks
+                   mask_pct: float = None,  # dense runs only: k of the top-k% |delta| sharing masks (default 1)
                    sketch_m: int = 65536,  # CountSketch buckets per parameter group
                    seed: int = 0,  # seed of splits, data order and sketches
                    seeds: str = None,  # several seeds, e.g. 0,1,2: one space per seed in OUT/seed_S and their aggregate in OUT
@@ -526,6 +526,11 @@ def lts_task_space(model: str = DEFAULT_MODEL,  # alias, .gguf, local dir or hub
     with cli_errors('lts_task_space'):
         preset = PRESETS['all' if str(tasks).strip() == 'all' else 'default']
         steps, n_test = preset['steps'] if steps is None else steps, preset['n_test'] if n_test is None else n_test
+        if mask_pct is not None: check_float('mask_pct', mask_pct, 0, 100, lo_open=True)
+        if mask_pct is not None and not dense:
+            warnings.warn(f"--mask_pct {mask_pct} is ignored: it sets the sharing masks of --dense runs; a sparse run's "
+                          "sharing is the overlap of its FTGD subnetworks, whose size is --topk")
+        mask_pct = 1.0 if mask_pct is None or not dense else mask_pct
         cfg = FTGDConfig(steps=steps, lr=lr, batch_size=batch_size, seed=seed, topk=None if dense else topk, mask=mask,
                          topk_scope=scope, objective=objective)
         _check_run([0, 0, 0], cfg, n_train, n_test, mask_pct, sketch_m, 32, engine)

@@ -37,6 +37,12 @@ def context_size(lm: LM) -> int | None:
     return getattr(lm.model.config, 'max_position_embeddings', None)
 
 def _check_lengths(lm: LM, ids, sentences):
+    emb = getattr(lm.model, 'get_input_embeddings', lambda: None)()
+    rows = getattr(emb, 'num_embeddings', None)
+    if rows and (hi := [i for i, x in enumerate(ids) if max(x) >= rows]):
+        i = hi[0]
+        raise DataError(f"sentence {i} has token id {max(ids[i])}, beyond the model's embedding of {rows} rows: the tokenizer "
+                        f"({len(lm.tokenizer)} ids) is not this model's; load the model with its own tokenizer: {sentences[i][:60]!r}")
     n = context_size(lm)
     long = [i for i, x in enumerate(ids) if n and len(x) > n]
     if long:

@@ -62,6 +62,8 @@ def matrix_hypothesis(m, tasks) -> pd.DataFrame:
     m = np.asarray(m, dtype=float)
     if m.ndim != 2 or m.shape[0] != m.shape[1]: raise ConfigError(f"hypothesis must be a square matrix, got shape {m.shape}")
     if m.shape[0] != len(tasks): raise ConfigError(f"hypothesis is {m.shape[0]}x{m.shape[0]} but there are {len(tasks)} tasks")
+    dup = sorted(t for t, c in Counter(tasks).items() if c > 1)
+    if dup: raise ConfigError(f"hypothesis labels name task(s) {dup[:5]} more than once (duplicate rows)")
     m = m.copy(); np.fill_diagonal(m, np.nan)
     return _labelled(m, tasks)
 
@@ -171,6 +173,8 @@ def degenerate(x, name: str = 'space', min_n: int = 3) -> str | None:
 # %% ../nbs/06_task_space.ipynb
 def permutations(n: int, n_perm: int, seed: int = 0) -> tuple[np.ndarray, bool]:
     "Relabellings of `n` tasks for a permutation test: all n! (exact) when there are at most `n_perm`, else `n_perm` seeded random ones."
+    if not isinstance(n_perm, (int, np.integer)) or isinstance(n_perm, bool) or n_perm < 1:
+        raise ConfigError(f"n_perm must be a positive integer (the number of permutations), got {n_perm!r}")
     if math.factorial(n) <= n_perm: return np.array(list(itertools.permutations(range(n)))), True
     rng = np.random.default_rng(seed)
     return np.argsort(rng.random((n_perm, n)), axis=1), False
@@ -345,9 +349,15 @@ class TaskSpace:
         self.matrices = {k: self._check(k, v) for k, v in self.matrices.items()}
 
     def _check(self, name, m) -> pd.DataFrame:
-        m = m if isinstance(m, pd.DataFrame) else _labelled(m, self.tasks)
+        if not isinstance(m, pd.DataFrame):
+            a = np.asarray(m, dtype=float); n = len(self.tasks)
+            if a.shape != (n, n): raise ConfigError(f"matrix {name!r} has shape {a.shape}; a space over {n} tasks needs {n}x{n}")
+            m = _labelled(a, self.tasks)
         if list(m.index) != self.tasks or list(m.columns) != self.tasks:
             raise ConfigError(f"matrix {name!r} is not labelled by this space's tasks in order")
+        if np.isinf(v := m.to_numpy(dtype=float)).any():
+            i, j = np.argwhere(np.isinf(v))[0]
+            raise ConfigError(f"matrix {name!r} holds {v[i, j]} at ({self.tasks[i]}, {self.tasks[j]}): entries must be finite, or NaN where undefined")
         return m
 
     def __getitem__(self, name) -> pd.DataFrame: return self.matrices[name]

@@ -4,17 +4,18 @@
 
 # %% ../nbs/00a_utils.ipynb 3
 from __future__ import annotations
-import contextlib, json, math, os, re, shutil, sys, tempfile, time
+import contextlib, errno, json, math, os, re, shutil, sys, tempfile, time
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
 # %% auto 0
-__all__ = ['LtsError', 'ConfigError', 'DataError', 'ModelNotAvailable', 'RunFolderError', 'MissingExtra', 'NumericalError',
-           'check', 'check_int', 'check_float', 'check_choice', 'cli_errors', 'atomic_write', 'atomic_dir',
-           'nan_to_none', 'to_json', 'save_json', 'load_json', 'same_json', 'common_prefix_len', 'pad_right', 'slug',
-           'available_cores', 'busy_cores', 'auto_threads', 'set_threads', 'check_out_dir', 'require']
+__all__ = ['SEED_MAX', 'LtsError', 'ConfigError', 'DataError', 'ModelNotAvailable', 'RunFolderError', 'MissingExtra',
+           'OutputError', 'NumericalError', 'check', 'check_int', 'check_float', 'check_choice', 'cli_errors',
+           'atomic_write', 'atomic_dir', 'nan_to_none', 'to_json', 'save_json', 'load_json', 'same_json',
+           'common_prefix_len', 'pad_right', 'slug', 'available_cores', 'busy_cores', 'auto_threads', 'set_threads',
+           'check_out_dir', 'require']
 
 # %% ../nbs/00a_utils.ipynb
 class LtsError(Exception):
@@ -35,6 +36,9 @@ class RunFolderError(LtsError, ValueError):
 class MissingExtra(LtsError, ImportError):
     "An optional dependency that is not installed; the message names the `pip install` that adds it."
 
+class OutputError(LtsError, OSError):
+    "An output that cannot be written (disk full, file too large, name too long, read-only); the previous file is kept."
+
 class NumericalError(LtsError, FloatingPointError):
     "A score or loss that is NaN or infinite; the message names the input and the likely cause (damaged weights, overflow)."
 
@@ -43,8 +47,11 @@ def check(ok, msg: str, cls=ConfigError):
     "Raise `cls(msg)` unless `ok`."
     if not ok: raise cls(msg)
 
+SEED_MAX = 2**32 - 1   # the largest seed every generator here (torch, numpy, random) accepts as given
+
 def check_int(name: str, v, lo: int | None = None, hi: int | None = None) -> int:
-    "`v` as an int in [lo, hi], else a `ConfigError` naming `name`."
+    "`v` as an int in [lo, hi], else a `ConfigError` naming `name`; a seed (a name ending in 'seed') is at most `SEED_MAX`."
+    if hi is None and name.lstrip('-').endswith('seed'): hi = SEED_MAX
     ok = isinstance(v, (int, np.integer)) and not isinstance(v, bool)
     check(ok, f"{name} must be an integer, got {v!r}")
     check(lo is None or v >= lo, f"{name} must be >= {lo}, got {v}")
@@ -76,22 +83,29 @@ def cli_errors(name: str):
         print(f"{name}: interrupted; finished steps are saved, re-run the same command to resume", file=sys.stderr); raise SystemExit(130)
 
 # %% ../nbs/00a_utils.ipynb
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.ENAMETOOLONG, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO}
+
 def _umask_mode(base=0o666) -> int:
     m = os.umask(0); os.umask(m)
     return base & ~m
 
 def atomic_write(path, data: bytes | str | Callable[[str], None]) -> Path:
     "Write `data` (bytes, text, or a function that writes a given temporary path) to `path` atomically, with the umask's mode."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp')
+    path, tmp = Path(path), None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name[:200] + '.', suffix='.tmp')
         if callable(data): os.close(fd); data(tmp)
         else:
             with os.fdopen(fd, 'wb') as f: f.write(data.encode() if isinstance(data, str) else data)
         os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
+    except OSError as e:
+        if isinstance(e, LtsError) or e.errno not in _WRITE_ERRNOS: raise
+        raise OutputError(f"cannot write {path}: {e.strerror} ({errno.errorcode[e.errno]}); "
+                          f"{'the previous file is unchanged' if os.path.exists(path) else 'nothing was written'}") from None
     finally:
-        if os.path.exists(tmp): os.remove(tmp)
+        if tmp and os.path.exists(tmp): os.remove(tmp)
     return path
 
 # %% ../nbs/00a_utils.ipynb

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11b_views_report.ipynb 3
 from __future__ import annotations
-import functools, html, json, sys, time, warnings
+import functools, html, json, os, sys, time, warnings
 from pathlib import Path
 
 import numpy as np
@@ -270,6 +270,9 @@ def build_report(run, out=None, blimp=None, title: str | None = None, n_pairs: i
     if blimp is not None and not str(blimp).startswith(('http://', 'https://')) and not Path(blimp).exists():
         raise DataError(f"--blimp {blimp}: no such file or folder (give the BLiMP folder, zip or jsonl)")
     out = Path(out) if out is not None else run.path/'report.html'
+    inside = run.path is not None and out.parent.exists() and os.path.samefile(out.parent, run.path)
+    check(not (inside and out.exists() and out.suffix.lower() not in ('.html', '.htm')),
+          f"--out {out} is the run's own file {out.name}: the report would overwrite a result; give an .html name")
     _check_writable(out)
     prov = _provenance(run)
     doc = report_html(run, blimp, title, n_pairs, prov)

@@ -792,3 +792,89 @@ def test_report_bug_is_a_traceback(tmp_path, done_run, monkeypatch):
     monkeypatch.setattr(mod, 'build_report', _bug)
     r = cli('lts_report', done_run[1], '--out', tmp_path/'r.html')
     assert r.code == 'traceback' and 'a bug in the library' in r.err, r
+
+
+# ================================================= 7. cases the hostile sweep found (bench/hostile_sweep.py)
+def test_non_string_sentence(tmp_path, tiny_dir):
+    recs = blimp_records(n=20); recs[0]['sentence_good'] = 123
+    f = write_jsonl(tmp_path/'passive_1.jsonl', recs)
+    assert_clear(cli('lts_score', '--model', tiny_dir, '--blimp', f, '--out', tmp_path/'o.jsonl', '--quiet'),
+                 r'passive_1\.jsonl:1: the good sentence .* is a int \(123\), not a string')
+
+def test_file_name_uid_mismatch(tmp_path, tiny_dir):
+    d = tmp_path/'b'; d.mkdir(); write_jsonl(d/'passive_1.jsonl', blimp_records('transitive', 20))
+    r = cli('lts_score', '--model', tiny_dir, '--blimp', d, '--tasks', 'passive_1', '--out', tmp_path/'o.jsonl', '--quiet')
+    assert_clear(r, r"passive_1\.jsonl holds pairs of task\(s\) \['transitive'\], not of 'passive_1'")
+    assert not (tmp_path/'o.jsonl').exists()
+
+def test_duplicate_pairs(tmp_path, tiny_dir):
+    recs = blimp_records(n=10); recs.append(dict(recs[3]))
+    r = cli('lts_score', '--model', tiny_dir, '--blimp', write_jsonl(tmp_path/'passive_1.jsonl', recs), '--out', tmp_path/'o.jsonl', '--quiet')
+    assert_clear(r, r'passive_1\.jsonl:11: duplicate pair, the same sentences as line 4')
+
+def test_score_out_is_input(tmp_path, tiny_dir):
+    f = write_jsonl(tmp_path/'passive_1.jsonl', blimp_records(n=20)); before = f.read_text()
+    assert_clear(cli('lts_score', '--model', tiny_dir, '--blimp', f, '--out', f, '--quiet'), r'is the input .*destroy the data')
+    assert f.read_text() == before
+    d = tmp_path/'b'; d.mkdir(); write_jsonl(d/'passive_1.jsonl', blimp_records(n=20))
+    assert_clear(cli('lts_score', '--model', tiny_dir, '--blimp', d, '--out', d/'scores.jsonl', '--quiet'), r'inside the input folder')
+
+def test_report_out_over_run_file(tmp_path, run_copy):
+    _, run = run_copy; before = (run/'task_space.json').read_text()
+    assert_clear(cli('lts_report', run, '--out', run/'task_space.json'), r"run's own file task_space\.json")
+    assert (run/'task_space.json').read_text() == before
+
+@pytest.mark.parametrize('damage, pattern', [
+    ('weights', r'holds no weights file'), ('config', r'config\.json is not valid JSON'), ('tokenizer', r'holds no tokenizer files')])
+def test_model_folder_incomplete(tmp_path, model_dir, damage, pattern):
+    if damage == 'weights': (model_dir/'model.safetensors').unlink()
+    if damage == 'config': (model_dir/'config.json').write_text('{"model_type": ')
+    if damage == 'tokenizer':
+        for f in model_dir.iterdir():
+            if 'token' in f.name: f.unlink()
+    assert_clear(cli('lts_score', '--model', model_dir, '--n_per_task', 1, '--out', tmp_path/'o.jsonl', '--quiet'), pattern)
+
+def test_model_empty_string(tmp_path):
+    assert_clear(cli('lts_score', '--model', '', '--n_per_task', 1, '--out', tmp_path/'o.jsonl', '--quiet'), r'empty model reference')
+
+def test_tokenizer_larger_than_embedding(tmp_path, model_dir):
+    from lts_nb.models import tiny_lm
+    lm = tiny_lm(seed=0); lm.model.resize_token_embeddings(100)
+    lm.model.config.update(dict(pad_token_id=0, bos_token_id=1, eos_token_id=2)); lm.model.save_pretrained(model_dir)
+    r = cli('lts_score', '--model', model_dir, '--n_per_task', 1, '--out', tmp_path/'o.jsonl', '--quiet')
+    assert_clear(r, r"token id \d+, beyond the model's embedding of 100 rows")
+
+def test_out_name_too_long(tmp_path, tiny_dir):
+    r = cli('lts_score', '--model', tiny_dir, '--n_per_task', 1, '--out', tmp_path/('x' * 300 + '.jsonl'), '--quiet')
+    assert_clear(r, r'306 bytes long, more than the \d+ this file system allows')
+
+def test_disk_full_keeps_old_output(tmp_path, tiny_dir):
+    import resource
+    (tmp_path/'o.jsonl').write_text('previous results\n')
+    limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+    p = subprocess.run([str(a) for a in (BIN/'lts_score', '--model', tiny_dir, '--n_per_task', 20, '--out', tmp_path/'o.jsonl', '--quiet')],
+                       capture_output=True, text=True, preexec_fn=limit, env={**os.environ, 'LTS_NB_CACHE': str(tmp_path/'cache')})
+    assert p.returncode == 2 and 'Traceback' not in p.stderr, p.stderr[-2000:]
+    assert re.search(r'cannot write .*o\.jsonl: File too large \(EFBIG\); the previous file is unchanged', p.stderr), p.stderr
+    assert (tmp_path/'o.jsonl').read_text() == 'previous results\n'
+
+def test_task_space_seed_too_large(tmp_path, tiny_dir):
+    r = cli('lts_task_space', '--model', tiny_dir, '--tasks', TASKS4, '--out', tmp_path/'r', *SMALL, '--seed', 2**64)
+    assert_clear(r, r'seed must be <= 4294967295')
+
+def test_task_space_mask_pct_without_dense_warns(tmp_path, tiny_dir):
+    r = cli('lts_task_space', '--model', tiny_dir, '--tasks', TASKS4, '--out', tmp_path/'r', *SMALL, '--mask_pct', 50)
+    assert r.code == 0 and re.search(r'--mask_pct 50\.0 is ignored', r.err), r
+
+@pytest.mark.parametrize('make, pattern', [
+    (lambda TS, t, m: TS(t, {'x': m[:, :4]}), r"matrix 'x' has shape \(5, 4\)"),
+    (lambda TS, t, m: TS(t, {'x': np.where(np.eye(5, k=1) > 0, np.inf, m)}), r"matrix 'x' holds inf at"),
+    (lambda TS, t, m: TS(t, {'x': m}).stats(n_perm=0), r'n_perm must be a positive integer')])
+def test_task_space_bad_matrices(make, pattern):
+    from lts_nb.task_space import TaskSpace
+    tasks = ['anaphor_gender_agreement', 'anaphor_number_agreement', 'passive_1', 'passive_2', 'adjunct_island']
+    lib_error(lambda: make(TaskSpace, tasks, np.random.default_rng(0).normal(size=(5, 5))), pattern)
+
+def test_hypothesis_duplicate_tasks():
+    from lts_nb.task_space import matrix_hypothesis
+    lib_error(lambda: matrix_hypothesis(np.ones((3, 3)), ['passive_1', 'passive_2', 'passive_1']), r"\['passive_1'\] more than once")
