@@ -17,7 +17,7 @@ from .generate import generate_pairs, GENERATED_TASKS
 from .scoring import score_pairs, phenomenon_accuracy
 from .surprisal import token_table, word_scores
 from .provenance import data_info, provenance, sidecar_path, write_sidecar
-from .utils import ConfigError, atomic_write, check, check_int, cli_errors, set_threads
+from .utils import ConfigError, atomic_write, check, check_int, check_seed, cli_errors, set_threads
 
 # %% auto 0
 __all__ = ['check_tasks', 'check_out', 'check_not_input', 'select_pairs', 'write_jsonl', 'pair_records', 'per_token_records',
@@ -107,7 +107,7 @@ def run_score(model=DEFAULT_MODEL, blimp=None, tasks='all', n_per_task=100, out=
               batch_size=32, seed=0, device=None, prefix='bos', per_token=False, dtype=None, progress=True, verbose=True,
               argv=None) -> pd.DataFrame:
     "Score minimal pairs with `model`, write `out` (jsonl) with its provenance sidecar, print accuracy; returns the per-pair DataFrame."
-    batch_size, seed = check_int('--batch_size', batch_size, 1), check_int('--seed', seed, 0)
+    batch_size, seed = check_int('--batch_size', batch_size, 1), check_seed('--seed', seed)
     prefix = parse_prefix(prefix)
     paths = output_paths(out, per_token)
     check_out(out, *paths.values()); check_not_input(paths.values(), blimp)

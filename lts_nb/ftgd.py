@@ -20,7 +20,7 @@ from .models import LM, load_model, tiny_lm
 from .data import MinimalPair, TaskSet, load_blimp, split, BLIMP_URL
 from .scoring import (head_split, can_share_prefix, pack_pairs, _mask_dtype, _forward, tokenize_sentences, tokenize_pairs, _as_pairs,
                             evaluate, perplexity, pair_margins, score_pairs)
-from .utils import (ConfigError, DataError, RunFolderError, NumericalError, check, check_choice, check_float, check_int,
+from .utils import (ConfigError, DataError, RunFolderError, NumericalError, check, check_choice, check_float, check_int, check_seed,
                           cli_errors, atomic_write, atomic_dir, save_json, load_json, same_json, common_prefix_len, pad_right,
                           set_threads, check_out_dir)
 
@@ -318,7 +318,7 @@ class FTGDConfig:
         check_choice('topk_scope', self.topk_scope, SCOPES); check_choice('optimizer', self.optimizer, OPTIMIZERS)
         if self.topk is not None: check_float('topk', self.topk, 0, 100, lo_open=True)
         check_float('lr', self.lr, 0, lo_open=True); check_float('weight_decay', self.weight_decay, 0)
-        check_int('steps', self.steps, lo=0); check_int('batch_size', self.batch_size, lo=1); check_int('seed', self.seed, lo=0)
+        check_int('steps', self.steps, lo=0); check_int('batch_size', self.batch_size, lo=1); check_seed('seed', self.seed)
     @property
     def sparse(self) -> bool: return self.topk is not None
     @property

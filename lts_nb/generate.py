@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Iterator
 import pandas as pd
 
 from .data import MinimalPair, TaskSet, BLIMP_TAXONOMY, PHENOMENA, FIELDS, DataError, _task_rng
-from .utils import ConfigError, atomic_write, check, check_int
+from .utils import ConfigError, atomic_write, check, check_int, check_seed
 
 # %% auto 0
 __all__ = ['ALL_KINDS', 'NOUNS', 'NAMES', 'VERBS', 'ADJECTIVES', 'DEMONSTRATIVES', 'NUMBERS', 'MODALS', 'PLACE_PREPS',
@@ -802,7 +802,7 @@ def select_tasks(tasks=None) -> list[str]:
 def task_pairs(uid: str, n: int, seed: int = 0) -> list[tuple[str, str]]:
     "`n` (>= 0) distinct (good, bad) pairs of one task: no sentence twice, on either side."
     t = TASKS[select_tasks([uid])[0]]
-    n, seed = check_int('n', n, lo=0), check_int('seed', seed, lo=0)
+    n, seed = check_int('n', n, lo=0), check_seed('seed', seed)
     if n > t.size: raise DataError(f"task {uid!r} can make at most {t.size} unique pairs; asked for {n}")
     seen, out = set(), []
     for i in sample_indices(t.size, _task_rng(uid, seed), n):
@@ -816,7 +816,7 @@ def task_pairs(uid: str, n: int, seed: int = 0) -> list[tuple[str, str]]:
 # %% ../nbs/02_generate.ipynb
 def generate_pairs(tasks=None, n_per_task: int = 100, seed: int = 0) -> TaskSet:
     "A `TaskSet` of `n_per_task` (>= 1) fresh minimal pairs for each generated task (default all), reproducible from `seed`."
-    n_per_task, seed = check_int('n_per_task', n_per_task, lo=1), check_int('seed', seed, lo=0)
+    n_per_task, seed = check_int('n_per_task', n_per_task, lo=1), check_seed('seed', seed)
     ts = TaskSet()
     for uid in select_tasks(tasks):
         t = TASKS[uid]
@@ -879,7 +879,7 @@ def _sentence_sources(tasks, simple: bool) -> dict[str, Callable[[int], str]]:
 
 def grammatical_sentences(n: int, seed: int = 0, tasks=None, simple: bool = True, exclude: Iterable[str] = ()) -> list[str]:
     "`n` distinct grammatical sentences: good sides of `tasks` (default all) plus plain templates, in turn, shuffled."
-    n, seed = check_int('n', n, lo=0), check_int('seed', seed, lo=0)
+    n, seed = check_int('n', n, lo=0), check_seed('seed', seed)
     check(not isinstance(exclude, str), "exclude must be a collection of sentences, not one string")
     sources = _sentence_sources(tasks, simple)
     sizes = {k: (TASKS[k[5:]].size if k.startswith('task:') else SIMPLE_RULES[k[7:]].size) for k in sources}

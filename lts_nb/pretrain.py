@@ -22,7 +22,7 @@ from .models import LM, load_model, _quiet_loading
 from .probes import pairs_to_draw, resolve_tasks
 from .provenance import content_hash, model_info, provenance, weights_hash
 from .scoring import score_pairs, task_accuracy
-from .utils import (RunFolderError, atomic_dir, atomic_write, check, check_choice, check_float, check_int,
+from .utils import (RunFolderError, atomic_dir, atomic_write, check, check_choice, check_float, check_int, check_seed,
                           cli_errors, load_json, pad_right, save_json, set_threads, to_json)
 
 # %% auto 0
@@ -119,7 +119,7 @@ class PretrainConfig:
         check_int(f'{p}warmup', self.warmup, lo=0)
         check_float(f'{p}weight_decay', self.weight_decay, lo=0)
         check_int(f'{p}n_sentences', self.n_sentences, lo=1, hi=10_000_000)   # the corpus is held in memory
-        check_int(f'{p}seed', self.seed, lo=0)
+        check_seed(f'{p}seed', self.seed)
         check_choice(f'{p}dtype', self.dtype, ['float32', 'bfloat16'])
         return self
 

@@ -22,7 +22,7 @@ from .scoring import evaluate
 from .ftgd import (FTGDConfig, MASK_RULES, SCOPES, OBJECTIVES, pair_gradient_differential, run_ftgd, select_params, topk_mask,
                          save_mask, weights_fingerprint, pairs_fingerprint, run_provenance)
 from .task_space import TaskSpace, aggregate, offdiag, seed_stats, cluster_stability, taxonomy_hypothesis, degenerate
-from .utils import (ConfigError, DataError, RunFolderError, atomic_write, check, check_choice, check_float, check_int,
+from .utils import (ConfigError, DataError, RunFolderError, atomic_write, check, check_choice, check_float, check_int, check_seed,
                           cli_errors, load_json, save_json, same_json, set_threads, check_out_dir)
 
 # %% auto 0
@@ -416,7 +416,7 @@ def assemble(out: Path, pairs: TaskSet, before: dict, grads: dict, lm, cfg: FTGD
 # %% ../nbs/07_probes.ipynb
 def run_seeds(lm, pairs: TaskSet, out, seeds, cfg: FTGDConfig | None = None, n_perm: int = 9999, **kw) -> TaskSpace:
     "`run_task_space` once per seed into `out/seed_<s>`, then the aggregate over seeds (mean, sd, intervals) in `out`."
-    out, cfg, seeds = Path(out), cfg or FTGDConfig(), [check_int('seed', s, lo=0) for s in seeds]
+    out, cfg, seeds = Path(out), cfg or FTGDConfig(), [check_seed('seed', s) for s in seeds]
     check(len(seeds) == len(set(seeds)), f"seeds listed twice: {seeds}")
     if len(seeds) == 1: return run_task_space(lm, pairs, out, FTGDConfig(**{**cfg.to_dict(), 'seed': seeds[0]}), seed=seeds[0], **kw)
     out.mkdir(parents=True, exist_ok=True)
@@ -489,7 +489,7 @@ def _parse_seeds(seeds: str | None, seed: int) -> list[int]:
     try: out = [int(s) for s in str(seeds).split(',') if s.strip()]
     except ValueError: raise ConfigError(f"--seeds must be comma-separated integers, got {seeds!r}") from None
     if not out: raise ConfigError("--seeds is empty")
-    return [check_int('--seeds: a seed', s, lo=0) for s in out]
+    return [check_seed('--seeds: a seed', s) for s in out]
 
 # %% ../nbs/07_probes.ipynb
 @call_parse

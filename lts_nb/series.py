@@ -20,7 +20,7 @@ from .models import ALIASES, load_model, pick_device
 from .probes import ENGINES, pairs_to_draw, resolve_tasks, run_task_space
 from .provenance import content_hash, model_info, provenance, write_sidecar
 from .task_space import TaskSpace, offdiag
-from .utils import (ConfigError, LtsError, MissingExtra, RunFolderError, atomic_write, check, check_choice, check_int,
+from .utils import (ConfigError, LtsError, MissingExtra, RunFolderError, atomic_write, check, check_choice, check_int, check_seed,
                           cli_errors, load_json, same_json, save_json, set_threads, slug)
 
 # %% auto 0
@@ -137,7 +137,7 @@ def run_series(models, pairs: TaskSet, out, cfg: FTGDConfig | None = None, steps
     "One task space per model reference (list, or {label: ref}) with the same tasks, splits and seeds, in `out/LABEL`."
     refs = _series_models(models)
     steps, n_train, n_test = check_int('steps', steps, lo=1), check_int('n_train', n_train, lo=1), check_int('n_test', n_test, lo=1)
-    seed = check_int('seed', seed, lo=0)
+    seed = check_seed('seed', seed)
     check(isinstance(pairs, TaskSet) and len(pairs) >= 3, f"a task space needs at least 3 tasks, got {len(pairs)}")
     if 'engine' in kwargs: check_choice('engine', kwargs['engine'], list(ENGINES))
     if device not in (None, 'auto'): pick_device(device)
@@ -257,7 +257,7 @@ def lts_series(models: str = None,  # comma-separated model references, each REF
         check(refs, "--models is required: comma-separated model references (REF or REF@revision)")
         for r in refs: check_ref(r)
         steps, n_train = check_int('--steps', steps, lo=1), check_int('--n_train', n_train, lo=1)
-        n_test, seed = check_int('--n_test', n_test, lo=1), check_int('--seed', seed, lo=0)
+        n_test, seed = check_int('--n_test', n_test, lo=1), check_seed('--seed', seed)
         check_choice('--engine', engine, list(ENGINES))
         check(tasks.strip(), "--tasks is empty: give comma-separated task uids, 'demo' or 'all'")
         if device not in (None, 'auto'): pick_device(device)

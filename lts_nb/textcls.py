@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from .models import LM, load_model
 from .utils import (ConfigError, DataError, LtsError, MissingExtra, RunFolderError, atomic_write, check, check_choice,
-                          check_float, check_int, cli_errors, load_json, pad_right, same_json, save_json)
+                          check_float, check_int, check_seed, cli_errors, load_json, pad_right, same_json, save_json)
 from .vds import head_params, semantic_bases, sim_logits
 from .clustering import (LOSSES, SIMS, Features, LabelSpace, cluster_ari, decoder, fit_clustering, knn_cosine,
                                knn_vote, label_space, label_token_ids, lm_features, select_features)
@@ -173,7 +173,7 @@ def load_textcls(name: str, data=None, n_train: int | str = 64, n_test: int | st
     "The first `n_train` (or 'all') of the seed's balanced order of the training pool, and the full test set (or a seeded `n_test` sample)."
     n_train = parse_count('n_train', n_train)
     n_test = 'all' if n_test is None else parse_count('n_test', n_test)
-    seed = check_int('seed', seed, 0)
+    seed = check_seed('seed', seed)
     pool, te = read_splits(name, data, agnews_test)
     if n_train != 'all' and n_train > len(pool): raise ConfigError(f"n_train={n_train} but the {name} training pool has {len(pool)} examples")
     if n_test != 'all' and n_test > len(te): raise ConfigError(f"n_test={n_test} but the {name} test set has {len(te)} examples")
@@ -344,7 +344,7 @@ def method_options(k: int | None = None,          # ICL/kNN demonstrations; None
     check_int('peft_epochs', peft_epochs, 1); check_int('peft_batch_size', peft_batch_size, 1)
     check_int('lora_r', lora_r, 1); check_int('lora_alpha', lora_alpha, 1)
     check_float('lora_lr', lora_lr, 0, lo_open=True); check_float('ia3_lr', ia3_lr, 0, lo_open=True)
-    check_int('max_len', max_len, 2); check_int('seed', seed, 0)
+    check_int('max_len', max_len, 2); check_seed('seed', seed)
     return opts
 
 # %% ../nbs/10_textcls.ipynb
@@ -610,7 +610,7 @@ def parse_seeds(s) -> list[int]:
     try: seeds = [int(x) for x in items if str(x) != '']
     except ValueError: raise ConfigError(f"seeds must be comma-separated non-negative integers, got {s!r}") from None
     check(seeds, "no seeds given"); check(len(set(seeds)) == len(seeds), f"seeds repeat: {s!r}")
-    for x in seeds: check_int('seed', x, 0)
+    for x in seeds: check_seed('seed', x)
     return seeds
 
 # %% ../nbs/10_textcls.ipynb

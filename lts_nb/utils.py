@@ -12,8 +12,8 @@ import numpy as np
 
 # %% auto 0
 __all__ = ['SEED_MAX', 'LtsError', 'ConfigError', 'DataError', 'ModelNotAvailable', 'RunFolderError', 'MissingExtra',
-           'OutputError', 'NumericalError', 'check', 'check_int', 'check_float', 'check_choice', 'cli_errors',
-           'atomic_write', 'atomic_dir', 'nan_to_none', 'to_json', 'save_json', 'load_json', 'same_json',
+           'OutputError', 'NumericalError', 'check', 'check_int', 'check_seed', 'check_float', 'check_choice',
+           'cli_errors', 'atomic_write', 'atomic_dir', 'nan_to_none', 'to_json', 'save_json', 'load_json', 'same_json',
            'common_prefix_len', 'pad_right', 'slug', 'available_cores', 'busy_cores', 'auto_threads', 'set_threads',
            'check_out_dir', 'require']
 
@@ -50,13 +50,16 @@ def check(ok, msg: str, cls=ConfigError):
 SEED_MAX = 2**32 - 1   # the largest seed every generator here (torch, numpy, random) accepts as given
 
 def check_int(name: str, v, lo: int | None = None, hi: int | None = None) -> int:
-    "`v` as an int in [lo, hi], else a `ConfigError` naming `name`; a seed (a name ending in 'seed') is at most `SEED_MAX`."
-    if hi is None and name.lstrip('-').endswith('seed'): hi = SEED_MAX
+    "`v` as an int in [lo, hi], else a `ConfigError` naming `name`."
     ok = isinstance(v, (int, np.integer)) and not isinstance(v, bool)
     check(ok, f"{name} must be an integer, got {v!r}")
     check(lo is None or v >= lo, f"{name} must be >= {lo}, got {v}")
     check(hi is None or v <= hi, f"{name} must be <= {hi}, got {v}")
     return int(v)
+
+def check_seed(name: str, v) -> int:
+    "`v` as a seed: an int in [0, `SEED_MAX`], the range every generator here (torch, numpy, random) accepts as given."
+    return check_int(name, v, 0, SEED_MAX)
 
 def check_float(name: str, v, lo: float | None = None, hi: float | None = None, lo_open=False, hi_open=False) -> float:
     "`v` as a finite float in the interval [lo, hi] (ends open when `lo_open`/`hi_open`), else a `ConfigError`."
