@@ -20,8 +20,8 @@ from .models import LM, load_model, tiny_lm
 from .data import MinimalPair, TaskSet, load_blimp, split, BLIMP_URL
 from .scoring import (head_split, can_share_prefix, pack_pairs, _mask_dtype, _forward, tokenize_sentences, tokenize_pairs, _as_pairs,
                             evaluate, perplexity, pair_margins, score_pairs)
-from .utils import (ConfigError, DataError, RunFolderError, NumericalError, check, check_choice, check_float, check_int, check_seed,
-                          cli_errors, atomic_write, atomic_dir, save_json, load_json, same_json, common_prefix_len, pad_right,
+from .utils import (ConfigError, DataError, RunFolderError, NumericalError, check, check_choice, check_float, check_int,
+                          check_seed, cli_errors, atomic_write, atomic_dir, save_json, load_json, same_json, common_prefix_len, pad_right,
                           set_threads, check_out_dir)
 
 # %% auto 0
@@ -562,15 +562,15 @@ def run_ftgd(lm: LM, train_pairs: Sequence[MinimalPair], test: TaskSet, target: 
 
 # %% ../nbs/05_ftgd.ipynb
 def toy_tasks(n: int = 40, seed: int = 0) -> TaskSet:
-    "Two synthetic minimal-pair tasks for tests: 'toy_agreement' and 'toy_order'."
-    rng, nouns, verbs = random.Random(seed), ['cat', 'dog', 'bird', 'fox', 'cow', 'pig', 'hen', 'owl'], ['run', 'sit', 'eat', 'hop', 'nap']
-    agr, order = [], []
-    for i in range(n):
-        a, v = rng.choice(nouns), rng.choice(verbs)
-        agr.append(MinimalPair(f'The {a} {v}s.', f'The {a} {v}.', 'toy_agreement', i, 'toy', 'toy', 'generated'))
-        b = rng.choice([x for x in nouns if x != a])
-        order.append(MinimalPair(f'A {a} saw a {b}.', f'A saw {a} a {b}.', 'toy_order', i, 'toy', 'toy', 'generated'))
-    return TaskSet({'toy_agreement': agr, 'toy_order': order})
+    "Two synthetic minimal-pair tasks for tests, 'toy_agreement' and 'toy_order': `n` distinct pairs each (n <= 40)."
+    nouns, verbs = ['cat', 'dog', 'bird', 'fox', 'cow', 'pig', 'hen', 'owl'], ['run', 'sit', 'eat', 'hop', 'nap']
+    check_int('n', n, 0, len(nouns) * len(verbs)); rng = random.Random(seed)
+    agr = rng.sample([(a, v) for a in nouns for v in verbs], n)           # drawn without replacement: no pair twice
+    order = rng.sample([(a, b) for a in nouns for b in nouns if a != b], n)
+    return TaskSet({'toy_agreement': [MinimalPair(f'The {a} {v}s.', f'The {a} {v}.', 'toy_agreement', i, 'toy', 'toy', 'generated')
+                                      for i, (a, v) in enumerate(agr)],
+                    'toy_order': [MinimalPair(f'A {a} saw a {b}.', f'A saw {a} a {b}.', 'toy_order', i, 'toy', 'toy', 'generated')
+                                  for i, (a, b) in enumerate(order)]})
 
 # %% ../nbs/05_ftgd.ipynb
 def task_data(ts: TaskSet, task: str, n_train: int = 500, n_test: int = 200, other_tasks='all', n_other: int = 50,

@@ -105,11 +105,8 @@ def test_resume_equals_uninterrupted(tmp_path):
 
 def test_cli_writes_metrics(tmp_path, tiny_dir):
     toy = toy_tasks()
-    seen = set()   # toy_tasks draws with replacement; a jsonl may not list a pair twice
-    with open(tmp_path/'d.jsonl', 'w') as f:
+    with open(tmp_path/'d.jsonl', 'w') as f:   # toy_tasks' pairs are distinct: a valid BLiMP jsonl
         for p in toy.pairs:
-            if (p.uid, p.good, p.bad) in seen: continue
-            seen.add((p.uid, p.good, p.bad))
             f.write(json.dumps({'sentence_good': p.good, 'sentence_bad': p.bad, 'UID': p.uid, 'pairID': p.pair_id}) + '\n')
     cmd = [*LTS_FTGD, '--model', str(tiny_dir), '--blimp', str(tmp_path/'d.jsonl'),
            '--task', 'toy_agreement', '--method', 'ftgd', '--steps', '3', '--out', str(tmp_path/'run'), '--n_train', '10',
