@@ -150,6 +150,10 @@ if __name__ == '__main__':
     methods, tasks = a.methods.split(';'), a.tasks.split(',')
     bad = [m for m in methods if m not in METHODS] + [t for t in tasks if t not in SWEEP]
     if bad: sys.exit(f"unknown methods/tasks {bad}; methods: {list(METHODS)}; tasks: {SWEEP}")
+    prev = load(RES/'ftgd_sparse_sweep.json', None)   # its 'before' record and runs hold their settings: never mix them
+    if a.stage != 'calibrate' and prev and (prev['n_off'], prev['steps']) != (a.n_off, a.steps):
+        sys.exit(f"bench/results/ftgd_sparse_sweep.json holds runs with --n_off {prev['n_off']} --steps {prev['steps']}; "
+                 f"move it aside to sweep with --n_off {a.n_off} --steps {a.steps}")
     set_threads(int(a.threads) if a.threads.isdigit() else a.threads)
     lm, ts = load_model('smollm2-135m'), load_blimp(DATA/'blimp')
     lrs = [float(x) for x in a.lrs.split(',')]
