@@ -578,7 +578,8 @@ def task_data(ts: TaskSet, task: str, n_train: int = 500, n_test: int = 200, oth
     "(train pairs of `task`, held-out test TaskSet: `task` first then `other_tasks`, held-out good sentences of other tasks)."
     if task not in ts: raise DataError(f"task {task!r} is not in the data; available e.g. {list(ts)[:3]}")
     for k, v in (('n_train', n_train), ('n_test', n_test)): check_int(k, v, lo=1)
-    for k, v in (('n_other', n_other), ('n_ppl', n_ppl), ('data_seed', data_seed)): check_int(k, v, lo=0)
+    for k, v in (('n_other', n_other), ('n_ppl', n_ppl)): check_int(k, v, lo=0)
+    check_seed('data_seed', data_seed)
     others = [u for u in ts if u != task] if other_tasks in ('all', None) else \
              [u for u in (other_tasks.split(',') if isinstance(other_tasks, str) else other_tasks) if u and u != task]
     missing = [u for u in others if u not in ts]
@@ -633,7 +634,8 @@ def lts_ftgd(
                          batch_size=batch_size, params=params, seed=seed)
         check_int('steps', steps, lo=1)
         for k, v in (('n_train', n_train), ('n_test', n_test)): check_int(k, v, lo=1)
-        for k, v in (('n_other', n_other), ('n_ppl', n_ppl), ('data_seed', data_seed)): check_int(k, v, lo=0)
+        for k, v in (('n_other', n_other), ('n_ppl', n_ppl)): check_int(k, v, lo=0)
+        check_seed('data_seed', data_seed)
         check_out_dir(out)
         set_threads(int(threads) if str(threads).isdigit() else threads)
         ts = load_blimp(blimp, strict_uid=False)
